@@ -1,0 +1,34 @@
+# Spør 'o Rakel. `make help` lists the verbs.
+VENV ?= .venv
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export RAKEL_VENV := $(VENV)
+
+.PHONY: help setup train migrate validate run test eval lint
+
+help: ## list the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install everything into $(VENV) if needed (seconds when nothing changed)
+	@scripts/setup.sh
+
+train: setup ## train the model if its inputs changed
+	@python -m bot.cli train
+
+migrate: setup ## bring the database schema up to date
+	@python -m bot.cli migrate
+
+validate: setup ## rasa data validate on domain, data and knowledge
+	@python -m bot.cli validate
+
+run: train migrate ## set up, train if needed, start all processes (Ctrl-C stops them)
+	@python -m bot.cli banner
+	@honcho start -f Procfile
+
+test: setup ## set up if needed and run the whole test suite
+	@scripts/test.sh
+
+eval: train ## NLU cross-validation, held-out topic accuracy, test stories
+	@python -m bot.evaluate
+
+lint: setup ## ruff
+	@ruff check bot tests scripts

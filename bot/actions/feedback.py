@@ -1,0 +1,47 @@
+"""The user's answer to "Hjalp dette?"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import services
+from bot.feedback import record_feedback, record_miss
+
+
+def last_question(tracker: Tracker) -> str | None:
+    """The user's last knowledge question (the message the article answered)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and (event.get("parse_data") or {}).get(
+            "intent", {}
+        ).get("name") == "faq":
+            return event.get("text")
+    return None
+
+
+class ActionHelpedFeedback(Action):
+    def name(self) -> str:
+        return "action_helped_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        helped = tracker.latest_message.get("intent", {}).get("name") == "affirm"
+        article_id = tracker.get_slot("last_article")
+        channel = tracker.get_latest_input_channel()
+        question = last_question(tracker)
+
+        def store(session):  # type: ignore[no-untyped-def]
+            record_feedback(session, conversation_id=tracker.sender_id, channel=channel,
+                            article_id=article_id, helped=helped)
+            if not helped and question:
+                record_miss(session, conversation_id=tracker.sender_id, channel=channel,
+                            kind="not_helped", text=question,
+                            predicted_intent=f"faq/{article_id}" if article_id else None,
+                            confidence=None)
+
+        await services.record_safely(store, "feedback")
+        dispatcher.utter_message(response="utter_glad_helped" if helped else "utter_sorry_not_helped")
+        return []

@@ -1,0 +1,22 @@
+"""How to reach the service desk (contact details come from configuration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import services
+
+
+class ActionContactServiceDesk(Action):
+    def name(self) -> str:
+        return "action_contact_service_desk"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_contact_service_desk",
+                                 **services.settings().contacts)
+        return []

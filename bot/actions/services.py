@@ -1,0 +1,49 @@
+"""Lazily created services shared by the actions of one action-server process.
+
+Actions are instantiated by rasa-sdk with no arguments, so they reach their
+dependencies through these functions; tests reset them with `reset()`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from bot.db import Database
+from bot.knowledge import KnowledgeBase
+from bot.settings import Settings, load_settings
+
+
+@functools.cache
+def settings() -> Settings:
+    return load_settings()
+
+
+@functools.cache
+def knowledge() -> KnowledgeBase:
+    return KnowledgeBase.from_settings(settings())
+
+
+@functools.cache
+def database() -> Database:
+    return Database(settings().db_url)
+
+
+def reset() -> None:
+    if database.cache_info().currsize:
+        database().dispose()
+    for cached in (settings, knowledge, database):
+        cached.cache_clear()
+
+
+async def record_safely(work, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Store a statistics record without letting a database fault reach the user.
+
+    Feedback and missed messages help staff improve Rakel; losing one is better
+    than failing the user's conversation while the database is unavailable.
+    """
+    import logging
+
+    try:
+        await database().run_async(work)
+    except Exception:  # noqa: BLE001 - any storage fault: log it, keep talking
+        logging.getLogger(__name__).exception("could not store %s", what)

@@ -1,0 +1,122 @@
+"""Rakel's command line: `python -m bot.cli <command>`.
+
+  train             train the model if its inputs changed (cached by fingerprint)
+  migrate           bring the database schema up to date
+  validate          `rasa data validate` on domain, data and knowledge
+  run rasa|actions|web
+                    start one process (the Procfile uses these)
+  banner            print where every process listens
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT, Settings, load_settings
+
+
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    """Values endpoints.yml expands; set here so the defaults need no configuration."""
+    return {
+        "RAKEL_ACTION_ENDPOINT": settings.action_server_url.rstrip("/") + "/webhook",
+        "RAKEL_TRACKER_DB_URL": settings.tracker_db_url,
+    }
+
+
+def rasa_port(settings: Settings) -> int:
+    from urllib.parse import urlparse
+
+    return urlparse(settings.rasa_url).port or 5005
+
+
+def run_rasa(settings: Settings) -> None:
+    from bot.train import ensure_model, rasa_cli
+
+    model = ensure_model(settings)
+    os.environ.update(rasa_environment(settings))
+    command = [
+        rasa_cli(), "run",
+        "--model", str(model),
+        "--endpoints", os.environ.get("RAKEL_ENDPOINTS", str(PROJECT_ROOT / "endpoints.yml")),
+        "--credentials",
+        os.environ.get("RAKEL_CREDENTIALS", str(PROJECT_ROOT / "credentials.yml")),
+        "--interface", os.environ.get("RAKEL_RASA_HOST", "127.0.0.1"),
+        "--port", str(rasa_port(settings)),
+        # The HTTP API (parse, trackers) is for operators: token only.
+        "--enable-api",
+        "--auth-token", settings.secret("rasa_token"),
+    ]
+    os.execv(command[0], command)
+
+
+def run_actions(settings: Settings) -> None:
+    from bot.action_server import serve
+
+    serve(settings)
+
+
+def run_web(settings: Settings) -> None:
+    from bot.web.app import serve
+
+    serve(settings)
+
+
+def banner(settings: Settings) -> str:
+    return "\n".join(
+        [
+            "Spør 'o Rakel is starting:",
+            f"  Rasa server     {settings.rasa_url}  (REST: {settings.rasa_url}/webhooks/rest/webhook)",
+            f"  Action server   {settings.action_server_url}",
+            f"  Web service     http://{settings.web_host}:{settings.web_port}"
+            f"  (health: /health)",
+            f"  Database        {settings.db_url}",
+            f"  Tracker store   {settings.tracker_db_url}",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("train").add_argument("--force", action="store_true")
+    sub.add_parser("migrate")
+    sub.add_parser("validate")
+    sub.add_parser("banner")
+    run = sub.add_parser("run")
+    run.add_argument("process", choices=["rasa", "actions", "web"])
+    args = parser.parse_args(argv)
+    settings = load_settings()
+
+    if args.command == "train":
+        from bot.train import ensure_model
+
+        ensure_model(settings, force=args.force)
+    elif args.command == "migrate":
+        from bot import migrate
+        from bot.db import Database
+
+        database = Database(settings.db_url)
+        migrate.upgrade(database)
+        database.dispose()
+        print(f"database up to date: {settings.db_url}")
+    elif args.command == "validate":
+        import subprocess
+
+        from bot.train import CONFIG, DOMAIN, data_paths, rasa_cli
+
+        command = [rasa_cli(), "data", "validate", "--fail-on-warnings",
+                   "--config", str(CONFIG), "--domain", str(DOMAIN),
+                   "--data", *data_paths(settings)]
+        return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
+    elif args.command == "banner":
+        print(banner(settings))
+    elif args.command == "run":
+        {"rasa": run_rasa, "actions": run_actions, "web": run_web}[args.process](settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

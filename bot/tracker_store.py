@@ -1,0 +1,63 @@
+"""Rasa's SQL tracker store, configured from one URL (`RAKEL_TRACKER_DB_URL`).
+
+Conversations survive restarts because every event is written to SQL. Rasa's
+SQLTrackerStore wants host/port/db separately; we take the same URL style as our own
+database so operators set one kind of value, and give SQLite WAL and a busy timeout
+(the action server and web service read while Rasa writes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from bot.db import SQLITE_BUSY_TIMEOUT_MS
+from bot.settings import load_settings
+
+
+class RakelTrackerStore(SQLTrackerStore):
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        event_broker: EventBroker | None = None,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        url = url or load_settings().tracker_db_url
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend == "sqlite" and parsed.database:
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(
+            domain=domain,
+            dialect=parsed.drivername,
+            host=parsed.host,
+            port=parsed.port,
+            db=parsed.database,
+            username=parsed.username,
+            password=parsed.password,
+            login_db=kwargs.pop("login_db", None),
+            query=dict(parsed.query),
+            event_broker=event_broker,
+            **kwargs,
+        )
+        if backend == "sqlite":
+            self._tune_sqlite()
+
+    def _tune_sqlite(self) -> None:
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
+
+        # Connections opened during table creation predate the listener.
+        self.engine.dispose()

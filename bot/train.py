@@ -1,0 +1,142 @@
+"""Train Rakel's model only when its inputs changed.
+
+The model is cached under `var/models/<fingerprint>.tar.gz`, where the fingerprint
+hashes everything that decides the model: config, domain, training data, knowledge
+articles, and the versions of Rasa and the spaCy pipeline. Training on 2 cores takes
+minutes; starting Rakel or the tests again with the same inputs takes none.
+
+Knowledge articles feed the ResponseSelector: their titles and answers become the
+`utter_faq/<id>` responses it learns to pick between, generated into
+`var/build/data/` at train time so knowledge/ stays the single source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from bot.knowledge import load_articles
+from bot.settings import PROJECT_ROOT, Settings, load_settings
+
+CONFIG = PROJECT_ROOT / "config.yml"
+DOMAIN = PROJECT_ROOT / "domain.yml"
+DATA = PROJECT_ROOT / "bot" / "data"
+
+
+def build_dir(settings: Settings) -> Path:
+    return settings.var_dir / "build" / "data"
+
+
+def models_dir(settings: Settings) -> Path:
+    return Path(os.environ.get("RAKEL_MODEL_DIR", settings.var_dir / "models"))
+
+
+def write_knowledge_responses(settings: Settings) -> Path:
+    """Generate `utter_faq/<id>` responses from knowledge/ for the ResponseSelector."""
+    articles = load_articles(settings.knowledge_dir)
+    responses = {
+        f"utter_faq/{article.id}": [{"text": f"{article.title}. {article.answer.strip()}"}]
+        for article in sorted(articles.values(), key=lambda a: a.id)
+    }
+    out = build_dir(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "knowledge_responses.yml"
+    content = "# Generated from knowledge/ by bot.train - do not edit.\n" + yaml.safe_dump(
+        {"version": "3.1", "responses": responses}, allow_unicode=True, sort_keys=True
+    )
+    if not target.exists() or target.read_text(encoding="utf-8") != content:
+        target.write_text(content, encoding="utf-8")
+    return out
+
+
+def _input_files(settings: Settings) -> list[Path]:
+    files = [CONFIG, DOMAIN]
+    files += sorted(DATA.rglob("*.yml"))
+    files += sorted(Path(settings.knowledge_dir).rglob("*.yml"))
+    return files
+
+
+def _versions() -> str:
+    import rasa
+    import spacy
+
+    nlp_meta = spacy.info("nb_core_news_sm") if hasattr(spacy, "info") else {}
+    return f"rasa={rasa.__version__};spacy={spacy.__version__};model={nlp_meta.get('version')}"
+
+
+def fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256(_versions().encode())
+    for path in _input_files(settings):
+        digest.update(str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT)
+                          else path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def data_paths(settings: Settings) -> list[str]:
+    return [str(DATA), str(write_knowledge_responses(settings))]
+
+
+def rasa_cli() -> str:
+    return str(Path(sys.executable).with_name("rasa"))
+
+
+def ensure_model(settings: Settings | None = None, force: bool = False) -> Path:
+    """Return the trained model for the current inputs, training it if needed."""
+    settings = settings or load_settings()
+    paths = data_paths(settings)
+    name = f"rakel-{fingerprint(settings)}"
+    target_dir = models_dir(settings)
+    target = target_dir / f"{name}.tar.gz"
+    if target.exists() and not force:
+        print(f"model up to date: {target}", flush=True)
+        return target
+    target_dir.mkdir(parents=True, exist_ok=True)
+    print(f"training model {name} (inputs changed) ...", flush=True)
+    # Train into a temporary folder and move into place at the end, so an
+    # interrupted training never leaves a half-written model under the cached name.
+    with tempfile.TemporaryDirectory(dir=target_dir) as tmp:
+        command = [
+            rasa_cli(), "train",
+            "--config", str(CONFIG),
+            "--domain", str(DOMAIN),
+            "--data", *paths,
+            "--out", tmp,
+            "--fixed-model-name", name,
+        ]
+        subprocess.run(command, check=True, cwd=PROJECT_ROOT)
+        os.replace(Path(tmp) / f"{name}.tar.gz", target)
+    _prune(target_dir, keep=target)
+    print(f"model trained: {target}", flush=True)
+    return target
+
+
+def _prune(directory: Path, keep: Path, keep_count: int = 3) -> None:
+    """Keep the newest few models (switching branches back and forth stays cheap)."""
+    models = sorted(directory.glob("rakel-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    for old in models[:-keep_count]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+    for stale in directory.glob("tmp*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="train even if cached")
+    args = parser.parse_args(argv)
+    ensure_model(force=args.force)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

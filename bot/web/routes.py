@@ -1,0 +1,11 @@
+"""URL map of the web service."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.web import health
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/health", health.health)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Idempotent setup: project venv from the pinned locks, the Norwegian spaCy model,
+# and the widget's npm packages. Re-running when nothing changed takes seconds:
+# a stamp records the hash of everything that decides what gets installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${RAKEL_VENV:-.venv}
+PYTHON=${RAKEL_PYTHON:-python3}
+
+fingerprint() {
+  cat requirements/*.txt scripts/setup.sh scripts/install_model.py pyproject.toml \
+    widget/package.json widget/package-lock.json 2>/dev/null | sha256sum | cut -c1-32
+}
+want=$(fingerprint)
+stamp="$VENV/.rakel-setup"
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+
+echo "==> setup: $VENV"
+if ! "$PYTHON" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 11) else 1)'; then
+  echo "ERROR: Rakel needs Python 3.10 or 3.11 (Rasa 3.6); '$PYTHON' is $("$PYTHON" --version 2>&1)." >&2
+  echo "Set RAKEL_PYTHON to a suitable interpreter." >&2
+  exit 1
+fi
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+
+# 1. Rasa's dependencies exactly as in the verified freeze (no resolver surprises).
+"${PIP[@]}" --no-deps -r requirements/rasa-lock.txt
+# 2. Rasa itself: it declares Python <3.11 but runs on 3.11 with the pins above.
+"${PIP[@]}" --no-deps --ignore-requires-python rasa-sdk==3.6.2 rasa==3.6.21
+# 3. Our own pinned dependencies, then this project (editable, so `bot` imports).
+"${PIP[@]}" --no-deps -r requirements/app-lock.txt
+"${PIP[@]}" --no-deps --no-build-isolation -e .
+# 4. The Norwegian spaCy pipeline; refuses to continue without it.
+"$VENV/bin/python" scripts/install_model.py
+# 5. Front-end packages for the web widget (pinned by package-lock.json).
+if [ -f widget/package-lock.json ]; then
+  (cd widget && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "$want" > "$stamp"
+echo "==> setup done"

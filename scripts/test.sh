@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: data validation, then pytest (which trains or reuses the
+# cached model and starts the real processes for the end-to-end tests).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/${RAKEL_VENV:-.venv}/bin:$PATH"
+
+scripts/setup.sh || exit 1
+python -m bot.cli train || exit 1
+python -m bot.cli validate || { echo "rasa data validate failed" >&2; exit 1; }
+
+python -m pytest "$@"
+status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit "$status"

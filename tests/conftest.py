@@ -1,0 +1,71 @@
+"""Shared fixtures: the real Rakel processes, and a REST client to talk to them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.processes import ROOT, Rakel, free_port, make_env
+
+
+@pytest.fixture(scope="session")
+def rakel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rakel]:
+    """Rasa server, action server and web service, started once for the session."""
+    var_dir = tmp_path_factory.mktemp("rakel-var")
+    ports = {name: free_port() for name in ("rasa", "actions", "web")}
+    env = make_env(var_dir, ports)
+    subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=ROOT, env=env, check=True)
+    logs = var_dir / "logs"
+    logs.mkdir()
+    instance = Rakel(var_dir=var_dir, env=env, ports=ports, logs=logs)
+    try:
+        for name in ("actions", "web", "rasa"):
+            instance.start(name)
+        yield instance
+    finally:
+        instance.stop_all()
+
+
+class RestClient:
+    """Talks to Rakel like a user of the REST channel."""
+
+    def __init__(self, rakel: Rakel, sender: str | None = None) -> None:
+        self.rakel = rakel
+        self.sender = sender or f"test-{uuid.uuid4().hex[:12]}"
+
+    def say(self, text: str, metadata: dict | None = None) -> list[dict]:
+        body: dict = {"sender": self.sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = requests.post(
+            f"{self.rakel.rasa_url}/webhooks/rest/webhook", json=body, timeout=60
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def texts(self, text: str, metadata: dict | None = None) -> list[str]:
+        return [m.get("text", "") for m in self.say(text, metadata)]
+
+    def tracker(self) -> dict:
+        response = requests.get(
+            f"{self.rakel.rasa_url}/conversations/{self.sender}/tracker",
+            params={"token": self.rakel.rasa_token}, timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture
+def user(rakel: Rakel) -> RestClient:
+    return RestClient(rakel)
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT

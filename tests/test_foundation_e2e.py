@@ -1,0 +1,68 @@
+"""End to end: the real Rasa server, action server and web service answer in Norwegian,
+and a conversation survives a restart of the Rasa server."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from bot.knowledge import KnowledgeBase
+from bot.settings import load_settings
+
+pytestmark = pytest.mark.e2e
+
+
+def test_greeting_is_answered_in_norwegian(user):
+    replies = user.texts("hei")
+    assert replies, "Rakel did not answer a greeting"
+    assert "Rakel" in replies[0] and "Teams" in replies[0]
+
+
+def test_it_question_gets_the_knowledge_article(user):
+    knowledge = KnowledgeBase.from_settings(load_settings())
+    article = knowledge.get("mfa_setup_app")
+    messages = user.say("hvordan setter jeg opp tofaktor på mobilen?")
+    texts = [m.get("text", "") for m in messages]
+    assert knowledge.render(article).strip() in texts[0]
+    assert "Kilde: ROR-IKT årsrapport 2020" in texts[0] or article.general_guidance
+    # Then Rakel asks whether it helped, with yes/no buttons.
+    assert texts[-1] == "Hjalp dette?"
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]
+
+
+def test_health_reports_every_process(rakel):
+    response = requests.get(f"{rakel.web_url}/health", timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert {name: check["status"] for name, check in body["checks"].items()} == {
+        "rasa": "ok", "action_server": "ok", "database": "ok",
+    }
+
+
+def test_rasa_http_api_needs_the_token(rakel, user):
+    user.say("hei")
+    url = f"{rakel.rasa_url}/conversations/{user.sender}/tracker"
+    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, params={"token": "wrong"}, timeout=10).status_code == 401
+    assert requests.get(url, params={"token": rakel.rasa_token}, timeout=10).status_code == 200
+
+
+def test_conversation_survives_a_rasa_restart(rakel, user):
+    user.say("hvordan setter jeg opp tofaktor?")
+    before = [e["text"] for e in user.tracker()["events"] if e["event"] == "user"]
+    rakel.restart("rasa")
+    after = [e["text"] for e in user.tracker()["events"] if e["event"] == "user"]
+    assert after[: len(before)] == before
+    # The dialogue state survived too: "ja" still answers the "Hjalp dette?" question.
+    assert user.texts("ja") == ["Så bra! Er det noe mer jeg kan hjelpe med?"]
+
+
+def test_health_reports_a_stopped_action_server(rakel):
+    rakel.stop("actions")
+    try:
+        response = requests.get(f"{rakel.web_url}/health", timeout=10)
+        assert response.status_code == 503
+        assert response.json()["checks"]["action_server"]["status"] == "error"
+    finally:
+        rakel.start("actions")
