@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import declarative_base
 
 # Explicit constraint names so migrations behave the same on SQLite and PostgreSQL.
@@ -58,3 +68,93 @@ class NluMiss(Base):
     corrected_intent = Column(String(128), nullable=True)
     corrected_by = Column(String(128), nullable=True)
     corrected_at = Column(DateTime(timezone=True), nullable=True)
+
+
+# --- service-desk tickets ----------------------------------------------------
+# Statuses and priorities are stored as stable ASCII codes; Norwegian labels for
+# display live in bot/tickets/labels (content), not in the database.
+TICKET_STATUSES = ("ny", "under_arbeid", "venter_paa_bruker", "lost", "lukket")
+TICKET_PRIORITIES = ("kritisk", "hoy", "normal")
+TICKET_ID_PREFIX = "RAK-"
+TICKET_ID_OFFSET = 1000  # RAK-1001 is the first ticket: ids look like case numbers
+
+
+class Ticket(Base):
+    """A case handed to the service desk, with the conversation that led to it.
+
+    `public_id` ("RAK-1042") is derived from the database-assigned primary key, so
+    it is unique across any number of Rakel replicas sharing the database.
+    """
+
+    __tablename__ = "tickets"
+
+    id = Column(Integer, primary_key=True)
+    public_id = Column(String(32), nullable=True, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    channel = Column(String(64), nullable=False)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    # Who asked: a channel identity (Teams aadObjectId, signed intranet user) when
+    # known, else the conversation id; status lookups compare against this.
+    requester_id = Column(String(255), nullable=False, index=True)
+    requester_name = Column(String(255), nullable=True)
+    contact = Column(String(255), nullable=True)
+    municipality = Column(String(32), nullable=True, index=True)
+    category = Column(String(32), nullable=False, index=True)  # topic from topics.yml
+    priority = Column(String(16), nullable=False, default="normal", index=True)
+    summary = Column(String(200), nullable=False)
+    description = Column(Text, nullable=False)
+    status = Column(String(32), nullable=False, default="ny", index=True)
+    assignee = Column(String(128), nullable=True)
+    # JSON list of turns: {"sender": "user"|"bot", "text", "timestamp", "buttons", "payload"}
+    transcript = Column(Text, nullable=False, default="[]")
+
+
+class TicketNote(Base):
+    """An internal note by service-desk staff (never shown to the user)."""
+
+    __tablename__ = "ticket_notes"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False,
+                       index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    author = Column(String(128), nullable=False)
+    text = Column(Text, nullable=False)
+
+
+class TicketAudit(Base):
+    """One change to a ticket: who, when, what field, from what to what."""
+
+    __tablename__ = "ticket_audit"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False,
+                       index=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    actor = Column(String(128), nullable=False)  # staff username, or "rakel"
+    action = Column(String(32), nullable=False)  # created | changed | note | delivered
+    field = Column(String(64), nullable=True)
+    old_value = Column(Text, nullable=True)
+    new_value = Column(Text, nullable=True)
+
+
+class OutboxMessage(Base):
+    """A ticket waiting to be delivered to the external ITSM system.
+
+    Written in the same transaction as the ticket (transactional outbox), delivered
+    by the worker with retries; `idempotency_key` lets the receiver drop repeats.
+    """
+
+    __tablename__ = "outbox"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False,
+                       index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    idempotency_key = Column(String(64), nullable=False, unique=True)
+    payload = Column(Text, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    delivered_at = Column(DateTime(timezone=True), nullable=True, index=True)
+    last_error = Column(Text, nullable=True)
