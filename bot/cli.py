@@ -37,6 +37,10 @@ def run_rasa(settings: Settings) -> None:
 
     model = ensure_model(settings)
     os.environ.update(rasa_environment(settings))
+    # Rasa imports our channels and tracker store by module path: from this checkout.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
+    )
     command = [
         rasa_cli(), "run",
         "--model", str(model),

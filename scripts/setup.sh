@@ -9,8 +9,11 @@ VENV=${RAKEL_VENV:-.venv}
 PYTHON=${RAKEL_PYTHON:-python3}
 
 fingerprint() {
-  cat requirements/*.txt scripts/setup.sh scripts/install_model.py pyproject.toml \
-    widget/package.json widget/package-lock.json 2>/dev/null | sha256sum | cut -c1-32
+  local f
+  for f in requirements/*.txt scripts/setup.sh scripts/install_model.py \
+    widget/package.json widget/package-lock.json; do
+    if [ -f "$f" ]; then cat "$f"; fi
+  done | sha256sum | cut -c1-32
 }
 want=$(fingerprint)
 stamp="$VENV/.rakel-setup"
@@ -32,9 +35,9 @@ PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
 "${PIP[@]}" --no-deps -r requirements/rasa-lock.txt
 # 2. Rasa itself: it declares Python <3.11 but runs on 3.11 with the pins above.
 "${PIP[@]}" --no-deps --ignore-requires-python rasa-sdk==3.6.2 rasa==3.6.21
-# 3. Our own pinned dependencies, then this project (editable, so `bot` imports).
+# 3. Our own pinned dependencies. The `bot` package is not installed: every command
+#    runs from the checkout (see bot/cli.py), so several checkouts can share a venv.
 "${PIP[@]}" --no-deps -r requirements/app-lock.txt
-"${PIP[@]}" --no-deps --no-build-isolation -e .
 # 4. The Norwegian spaCy pipeline; refuses to continue without it.
 "$VENV/bin/python" scripts/install_model.py
 # 5. Front-end packages for the web widget (pinned by package-lock.json).
