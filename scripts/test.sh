@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/${RAKEL_VENV:-.venv}/bin:$PATH"
 
 scripts/setup.sh || exit 1
+scripts/test-deps.sh || exit 1
 python -m bot.cli train || exit 1
 python -m bot.cli validate || { echo "rasa data validate failed" >&2; exit 1; }
 
