@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 

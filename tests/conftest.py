@@ -52,6 +52,10 @@ class RestClient:
     def texts(self, text: str, metadata: dict | None = None) -> list[str]:
         return [m.get("text", "") for m in self.say(text, metadata)]
 
+    def reply(self, text: str, metadata: dict | None = None) -> str:
+        """All reply texts as one string (Rasa sends each paragraph as a message)."""
+        return "\n\n".join(self.texts(text, metadata))
+
     def tracker(self) -> dict:
         response = requests.get(
             f"{self.rakel.rasa_url}/conversations/{self.sender}/tracker",
