@@ -27,7 +27,6 @@ from bot.tickets.repository import create_ticket
 from tests.support.processes import ROOT, free_port
 
 
-
 class FakeItsm:
     """Accepts tickets, dropping repeats by Idempotency-Key like a real ITSM API."""
 
