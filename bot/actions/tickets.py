@@ -63,6 +63,15 @@ def identity(tracker: Tracker) -> dict[str, Any] | None:
     return None
 
 
+def identity_contact(tracker: Tracker) -> str | None:
+    """How the service desk reaches a verified user: their name in that channel."""
+    found = identity(tracker)
+    if not found:
+        return None
+    contact = str(found.get("name") or found["id"])
+    return f"{contact} ({found['source']})" if found.get("source") else contact
+
+
 def requester(tracker: Tracker) -> tuple[str, str | None]:
     """(requester_id, display name): the identity, else the conversation id."""
     found = identity(tracker)
@@ -108,16 +117,10 @@ class ActionPrepareTicket(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_ticket_intro")
         description = "\n".join(last_questions(tracker.events)) or None
-        found = identity(tracker)
-        contact = None
-        if found:
-            contact = found.get("name") or str(found["id"])
-            if found.get("source"):
-                contact = f"{contact} ({found['source']})"
         return [
             *reset_ticket_slots(),
             SlotSet("ticket_description", description),
-            SlotSet("ticket_contact", contact),
+            SlotSet("ticket_contact", identity_contact(tracker)),
             SlotSet("ticket_category", category(tracker)),
         ]
 
@@ -163,6 +166,9 @@ class ValidateTicketForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = str(value or "")
+        # Prefilled from the channel identity (validated again when the form starts).
+        if text and text == identity_contact(tracker):
+            return {"ticket_contact": text}
         email = _EMAIL.search(text)
         if email:
             return {"ticket_contact": email.group(0)}

@@ -82,6 +82,13 @@ async def test_prepare_takes_the_contact_from_the_channel_identity(database, dom
                          with_identity(parse_data("meld sak", "request_human"), identity),
                          domain)
     assert slots["ticket_contact"] == "Kari Nordmann (teams)"
+    # The form validates prefilled slots when it starts: the identity passes.
+    dispatcher = CollectingDispatcher()
+    tracker_ = with_identity(parse_data("meld sak", "request_human"), identity)
+    assert ValidateTicketForm().validate_ticket_contact(
+        "Kari Nordmann (teams)", dispatcher, tracker_, domain) == {
+        "ticket_contact": "Kari Nordmann (teams)"}
+    assert dispatcher.messages == []
     # "meld sak" describes no problem: the form will ask for a description.
     assert slots["ticket_description"] is None
 
