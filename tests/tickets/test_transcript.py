@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.channels.rest import without_identity
 from bot.tickets.transcript import build_transcript, last_questions
 
 
@@ -50,9 +49,3 @@ def test_last_questions_skip_steering_messages_form_answers_and_old_tickets():
     assert last_questions(events, limit=1) == [
         "og skjermen flimrer, tlf [telefonnummer fjernet]"]
 
-
-def test_client_sent_identity_is_dropped():
-    assert without_identity({"rakel_identity": {"id": "victim"}, "locale": "nb"}) == {
-        "locale": "nb"}
-    assert without_identity(None) is None
-    assert without_identity("junk") is None
