@@ -67,6 +67,12 @@ def run_web(settings: Settings) -> None:
     serve(settings)
 
 
+def run_worker(settings: Settings) -> None:
+    from bot.worker import serve
+
+    serve(settings)
+
+
 def banner(settings: Settings) -> str:
     return "\n".join(
         [
@@ -88,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate")
     sub.add_parser("validate")
     sub.add_parser("banner")
+    sub.add_parser("retention", help="delete conversations and closed tickets older "
+                   "than RAKEL_RETENTION_DAYS, once")
     run = sub.add_parser("run")
-    run.add_argument("process", choices=["rasa", "actions", "web"])
+    run.add_argument("process", choices=["rasa", "actions", "web", "worker"])
     args = parser.parse_args(argv)
     settings = load_settings()
     # Rakel runs on closed networks: no usage telemetry from Rasa.
@@ -116,10 +124,17 @@ def main(argv: list[str] | None = None) -> int:
                    "--config", str(CONFIG), "--domain", str(DOMAIN),
                    "--data", *data_paths(settings)]
         return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
+    elif args.command == "retention":
+        from bot.retention import run_retention
+
+        result = run_retention(settings)
+        print(f"deleted {result.tracker_events} tracker events and {result.tickets} "
+              f"closed tickets older than {result.cutoff.isoformat()}")
     elif args.command == "banner":
         print(banner(settings))
     elif args.command == "run":
-        {"rasa": run_rasa, "actions": run_actions, "web": run_web}[args.process](settings)
+        {"rasa": run_rasa, "actions": run_actions, "web": run_web,
+         "worker": run_worker}[args.process](settings)
     return 0
 
 

@@ -43,6 +43,15 @@ class Settings:
     contacts: Mapping[str, str] = field(default_factory=dict)
     itsm_url: str | None = None
     retention_days: int = 90
+    # ITSM forwarding by the worker (bot/worker.py). The lease must outlast a request:
+    # a claimed row only becomes due again when its worker has surely given up or died.
+    itsm_token: str | None = None
+    itsm_timeout_seconds: float = 10.0
+    itsm_retry_base_seconds: float = 5.0
+    itsm_retry_max_seconds: float = 3600.0
+    outbox_lease_seconds: float = 60.0
+    worker_poll_seconds: float = 2.0
+    retention_interval_seconds: float = 3600.0
 
     def secret(self, name: str) -> str:
         """A secret from the environment, else one generated once into var/.
@@ -79,6 +88,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("RAKEL_VAR_DIR", PROJECT_ROOT / "var")).resolve()
@@ -99,4 +121,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         contacts=contacts,
         itsm_url=env.get("RAKEL_ITSM_URL") or None,
         retention_days=_int(env, "RAKEL_RETENTION_DAYS", 90),
+        itsm_token=env.get("RAKEL_ITSM_TOKEN") or None,
+        itsm_timeout_seconds=_float(env, "RAKEL_ITSM_TIMEOUT_SECONDS", 10.0),
+        itsm_retry_base_seconds=_float(env, "RAKEL_ITSM_RETRY_BASE_SECONDS", 5.0),
+        itsm_retry_max_seconds=_float(env, "RAKEL_ITSM_RETRY_MAX_SECONDS", 3600.0),
+        outbox_lease_seconds=_float(env, "RAKEL_OUTBOX_LEASE_SECONDS", 60.0),
+        worker_poll_seconds=_float(env, "RAKEL_WORKER_POLL_SECONDS", 2.0),
+        retention_interval_seconds=_float(env, "RAKEL_RETENTION_INTERVAL_SECONDS", 3600.0),
     )
