@@ -6,6 +6,9 @@
   run rasa|actions|web
                     start one process (the Procfile uses these)
   banner            print where every process listens
+  create-staff USER [--admin]
+                    create a service-desk account; the password is read from the
+                    terminal (or stdin when piped), never from the command line
 """
 
 from __future__ import annotations
@@ -82,6 +85,37 @@ def banner(settings: Settings) -> str:
     )
 
 
+def read_password() -> str:
+    """From the terminal without echo, or the first line of stdin when piped."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Passord: ")
+        if getpass.getpass("Gjenta passordet: ") != first:
+            raise ValueError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def create_staff(settings: Settings, username: str, *, is_admin: bool) -> int:
+    from bot.db import Database
+    from bot.web.staff_accounts import AccountError
+    from bot.web.staff_accounts import create_staff as create
+
+    try:
+        password = read_password()
+        database = Database(settings.db_url)
+        try:
+            user = database.run(lambda s: create(s, username, password, is_admin=is_admin))
+        finally:
+            database.dispose()
+    except (AccountError, ValueError) as exc:
+        print(f"create-staff: {exc}", file=sys.stderr)
+        return 2
+    print(f"created staff account {user.username!r}" + (" (admin)" if is_admin else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate")
     sub.add_parser("validate")
     sub.add_parser("banner")
+    staff = sub.add_parser("create-staff")
+    staff.add_argument("username")
+    staff.add_argument("--admin", action="store_true")
     run = sub.add_parser("run")
     run.add_argument("process", choices=["rasa", "actions", "web"])
     args = parser.parse_args(argv)
@@ -117,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
     elif args.command == "banner":
         print(banner(settings))
+    elif args.command == "create-staff":
+        return create_staff(settings, args.username, is_admin=args.admin)
     elif args.command == "run":
         {"rasa": run_rasa, "actions": run_actions, "web": run_web}[args.process](settings)
     return 0
