@@ -352,3 +352,22 @@ async def test_api_unknown_ticket_and_bad_filter(client):
     response = await client.get("/api/tickets?status=borte")
     assert response.status == 400
     assert (await response.json())["field"] == "status"
+
+
+async def test_unexpected_error_gives_friendly_page_and_logs(client, monkeypatch, caplog):
+    from bot.web import ticket_service
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database exploded: secret detail")
+
+    await login(client)
+    monkeypatch.setattr(ticket_service, "list_tickets", broken)
+    response = await client.get("/staff/")
+    assert response.status == 500
+    html = await response.text()
+    assert "Noe gikk galt hos oss" in html and "Feilreferanse" in html
+    assert "secret detail" not in html and "Traceback" not in html
+    assert "database exploded" in caplog.text
+    api = await client.get("/api/tickets")
+    assert api.status == 500
+    assert (await api.json())["error"] == "internal_error"
