@@ -172,7 +172,8 @@ async def test_statistics_from_tracker_store_and_our_tables(settings, database):
 
 async def test_statistics_page_renders_svg_charts(client, settings, database):
     now = datetime.now(timezone.utc).timestamp()
-    await write_tracker_events(settings.tracker_db_url, {"s1": [("faq", now)], "s2": [("faq", now)]})
+    await write_tracker_events(settings.tracker_db_url,
+                               {"s1": [("faq", now)], "s2": [("faq", now)]})
     make_ticket(database, conversation_id="s1", municipality="Vestnes")
     html = await (await client.get("/staff/stats?dager=7")).text()
     assert '<svg viewBox' in html and "Samtaler per dag" in html
