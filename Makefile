@@ -3,7 +3,7 @@ VENV ?= .venv
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export RAKEL_VENV := $(VENV)
 
-.PHONY: help setup train migrate validate run test eval lint
+.PHONY: help setup train migrate validate run test eval bench lint
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,3 +32,6 @@ eval: train ## NLU cross-validation, held-out topic accuracy, test stories
 
 lint: setup ## ruff
 	@ruff check bot tests scripts
+
+bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 users
+	@python scripts/bench.py

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
 
-from bot.knowledge import load_articles
+from bot.knowledge import KnowledgeBase
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
 CONFIG = PROJECT_ROOT / "config.yml"
@@ -41,10 +43,11 @@ def models_dir(settings: Settings) -> Path:
 
 def write_knowledge_responses(settings: Settings) -> Path:
     """Generate `utter_faq/<id>` responses from knowledge/ for the ResponseSelector."""
-    articles = load_articles(settings.knowledge_dir)
+    knowledge = KnowledgeBase.from_settings(settings)
     responses = {
-        f"utter_faq/{article.id}": [{"text": f"{article.title}. {article.answer.strip()}"}]
-        for article in sorted(articles.values(), key=lambda a: a.id)
+        # Rendered (contacts filled in): Rasa would warn about unfilled {placeholders}.
+        f"utter_faq/{article.id}": [{"text": f"{article.title}. {knowledge.render(article)}"}]
+        for article in sorted(knowledge.articles.values(), key=lambda a: a.id)
     }
     out = build_dir(settings)
     out.mkdir(parents=True, exist_ok=True)
@@ -112,11 +115,23 @@ def ensure_model(settings: Settings | None = None, force: bool = False) -> Path:
             "--out", tmp,
             "--fixed-model-name", name,
         ]
+        started = time.monotonic()
         subprocess.run(command, check=True, cwd=PROJECT_ROOT)
+        seconds = time.monotonic() - started
         os.replace(Path(tmp) / f"{name}.tar.gz", target)
+    # Recorded for `make bench`, which reports training time without retraining.
+    target.with_suffix("").with_suffix(".json").write_text(
+        json.dumps({"training_seconds": round(seconds, 1), "versions": _versions()})
+    )
     _prune(target_dir, keep=target)
     print(f"model trained: {target}", flush=True)
     return target
+
+
+def training_record(model: Path) -> dict:
+    """What ensure_model recorded when it trained `model` (empty if unknown)."""
+    path = model.with_suffix("").with_suffix(".json")
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _prune(directory: Path, keep: Path, keep_count: int = 3) -> None:
@@ -125,6 +140,7 @@ def _prune(directory: Path, keep: Path, keep_count: int = 3) -> None:
     for old in models[:-keep_count]:
         if old != keep:
             old.unlink(missing_ok=True)
+            old.with_suffix("").with_suffix(".json").unlink(missing_ok=True)
     for stale in directory.glob("tmp*"):
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)

@@ -13,6 +13,9 @@ import requests
 
 from tests.support.processes import ROOT, Rakel, free_port, make_env
 
+# A throwaway PostgreSQL cluster for storage tests (fixtures postgres_server, postgres_url).
+pytest_plugins = ["tests.support.postgres"]
+
 
 @pytest.fixture(scope="session")
 def rakel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rakel]:

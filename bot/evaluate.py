@@ -1,0 +1,183 @@
+"""`make eval`: how well does Rakel understand real employee questions?
+
+Prints three things:
+1. 5-fold cross-validation of the NLU pipeline (`rasa test nlu`, config_nlu_testing.yml):
+   intent F1 and response-selector F1.
+2. Accuracy by topic on the held-out messages in tests/data/heldout_nlu.yml (never
+   used for training), with out_of_scope recall, against the trained model.
+3. `rasa test core` on the test stories in tests/stories/ (every main flow).
+
+Targets (issue 3): topic accuracy >= 0.93, out_of_scope recall >= 0.85, all stories pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.settings import PROJECT_ROOT, load_settings
+from bot.topics import TopicMap
+
+HELDOUT = PROJECT_ROOT / "tests" / "data" / "heldout_nlu.yml"
+TEST_STORIES = PROJECT_ROOT / "tests" / "stories"
+FALLBACK = "nlu_fallback"
+TOPIC_TARGET = 0.93
+OOS_RECALL_TARGET = 0.85
+
+
+def full_intent(parse: dict[str, Any]) -> str:
+    """`faq/<article>` for knowledge questions, else the intent name."""
+    name = (parse.get("intent") or {}).get("name") or FALLBACK
+    if name == "faq":
+        response = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        return response.get("intent_response_key") or "faq"
+    return name
+
+
+@dataclass
+class HeldoutReport:
+    total: int = 0
+    correct_topic: int = 0
+    per_topic: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    intent_checked: int = 0
+    intent_correct: int = 0
+    fallbacks: int = 0
+    misses: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def topic_accuracy(self) -> float:
+        return self.correct_topic / self.total if self.total else 0.0
+
+    def recall(self, topic: str) -> float:
+        counts = self.per_topic.get(topic) or Counter()
+        return counts["correct"] / counts["total"] if counts["total"] else 0.0
+
+    @property
+    def intent_accuracy(self) -> float:
+        return self.intent_correct / self.intent_checked if self.intent_checked else 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"held-out messages: {self.total}",
+               f"topic accuracy: {self.topic_accuracy:.3f} (target >= {TOPIC_TARGET})",
+               f"intent accuracy (where labelled): {self.intent_accuracy:.3f} "
+               f"on {self.intent_checked}",
+               f"not understood (nlu_fallback, counted wrong): {self.fallbacks}"]
+        for topic in sorted(self.per_topic):
+            counts = self.per_topic[topic]
+            out.append(f"  {topic:15s} {counts['correct']:3d}/{counts['total']:3d} "
+                       f"recall {self.recall(topic):.3f}")
+        out.append(f"out_of_scope recall: {self.recall('out_of_scope'):.3f} "
+                   f"(target >= {OOS_RECALL_TARGET})")
+        if self.misses:
+            out.append("misclassified (expected topic / predicted intent / text):")
+            out += [f"  {topic:15s} {predicted:35s} {text}" for topic, predicted, text in self.misses]
+        return out
+
+
+def load_heldout(path: Path = HELDOUT) -> list[dict[str, str]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+
+
+def evaluate_heldout(
+    messages: Iterable[dict[str, str]], parse: Callable[[str], dict[str, Any]], topics: TopicMap
+) -> HeldoutReport:
+    report = HeldoutReport()
+    for message in messages:
+        predicted = full_intent(parse(message["text"]))
+        expected_topic = message["topic"]
+        predicted_topic = topics.topic_of(predicted) if predicted != FALLBACK else FALLBACK
+        ok = predicted_topic == expected_topic
+        report.total += 1
+        report.correct_topic += ok
+        report.per_topic[expected_topic]["total"] += 1
+        report.per_topic[expected_topic]["correct"] += ok
+        report.fallbacks += predicted == FALLBACK
+        if message.get("intent"):
+            report.intent_checked += 1
+            report.intent_correct += predicted == message["intent"]
+        if not ok:
+            report.misses.append((expected_topic, predicted, message["text"]))
+    return report
+
+
+def parse_with_model(model: Path) -> Callable[[str], dict[str, Any]]:
+    """Parse messages with the trained model in this process (no server needed)."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    loop = asyncio.new_event_loop()
+
+    def parse(text: str) -> dict[str, Any]:
+        return loop.run_until_complete(agent.parse_message(text))
+
+    return parse
+
+
+def cross_validation(out: Path, folds: int = 5) -> list[str]:
+    from bot.train import data_paths, rasa_cli
+
+    settings = load_settings()
+    command = [rasa_cli(), "test", "nlu", "--cross-validation", "--folds", str(folds),
+               "--config", str(PROJECT_ROOT / "config_nlu_testing.yml"),
+               "--nlu", *data_paths(settings), "--out", str(out)]
+    subprocess.run(command, check=True, cwd=PROJECT_ROOT)
+    lines = []
+    for name, label in (("intent_report.json", "intent"),
+                        ("response_selection_report.json", "response selector (faq/<id>)")):
+        report_path = out / name
+        if report_path.exists():
+            report = json.loads(report_path.read_text())
+            weighted = report.get("weighted avg", {})
+            lines.append(f"{folds}-fold CV {label}: weighted F1 {weighted.get('f1-score', 0):.3f}, "
+                         f"accuracy {report.get('accuracy', 0):.3f}")
+    return lines
+
+
+def story_tests(model: Path, out: Path) -> tuple[bool, list[str]]:
+    from bot.train import rasa_cli
+
+    command = [rasa_cli(), "test", "core", "--model", str(model), "--stories",
+               str(TEST_STORIES), "--out", str(out), "--fail-on-prediction-errors"]
+    result = subprocess.run(command, cwd=PROJECT_ROOT, check=False)
+    failed = out / "failed_test_stories.yml"
+    text = failed.read_text() if failed.exists() else ""
+    ok = result.returncode == 0 and "- story:" not in text
+    return ok, [f"test stories: {'all passed' if ok else 'FAILURES, see ' + str(failed)}"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.train import ensure_model
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-cv", action="store_true", help="skip cross-validation (slow)")
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    out = settings.var_dir / "eval"
+    model = ensure_model(settings)
+
+    lines: list[str] = []
+    report = evaluate_heldout(load_heldout(), parse_with_model(model), TopicMap.load())
+    lines += report.lines()
+    stories_ok, story_lines = story_tests(model, out / "core")
+    lines += story_lines
+    if not args.skip_cv:
+        lines += cross_validation(out / "cv", args.folds)
+    print("\n".join(["", "=== Rakel evaluation ===", *lines]))
+    passed = (report.topic_accuracy >= TOPIC_TARGET
+              and report.recall("out_of_scope") >= OOS_RECALL_TARGET and stories_ok)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""action_clarify (two-stage fallback) and action_out_of_scope with real trackers."""
+
+from __future__ import annotations
+
+import json
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import services
+from bot.actions.fallback import ActionClarify, ActionOutOfScope
+from bot.models import NluMiss
+from tests.support.trackers import parse_data, tracker
+
+
+async def run(action, tracker_, domain):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker_, domain)
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def unclear(text="teams mobil greie"):
+    message = parse_data(text, "nlu_fallback", 0.4,
+                         ranking=[("teams_mobile", 0.41), ("teams_mobile_switchboard", 0.3),
+                                  ("mfa_new_phone", 0.12), ("pc_order", 0.01)])
+    message["intent_ranking"].append({"name": "faq", "confidence": 0.38})
+    return message
+
+
+async def test_first_unclear_message_suggests_the_likeliest_articles(database, domain):
+    messages, slots = await run(ActionClarify(), tracker(unclear()), domain)
+    knowledge = services.knowledge()
+    assert messages[0]["response"] == "utter_did_you_mean"
+    buttons = messages[0]["buttons"]
+    expected = ["teams_mobile", "teams_mobile_switchboard", "mfa_new_phone"]
+    assert [b["title"] for b in buttons[:-1]] == [knowledge.get(a).title for a in expected]
+    assert [json.loads(b["payload"][len("/faq"):])["article_id"] for b in buttons[:-1]] == expected
+    assert buttons[-1] == {"title": "Ingen av disse", "payload": "/deny"}
+    assert slots == {"fallback_count": 1, "clarify_exhausted": False}
+    miss = database.run(lambda s: s.query(NluMiss).one())
+    assert (miss.kind, miss.text, miss.predicted_intent) == (
+        "fallback", "teams mobil greie", "faq/teams_mobile")
+
+
+async def test_second_unclear_message_in_a_row_gives_up_on_guessing(database, domain):
+    messages, slots = await run(ActionClarify(), tracker(unclear("hmm"),
+                                                         slots={"fallback_count": 1}), domain)
+    assert [m["response"] for m in messages] == ["utter_still_unclear"]
+    assert slots == {"fallback_count": 0, "clarify_exhausted": True}
+    assert database.run(lambda s: s.query(NluMiss).count()) == 1
+
+
+async def test_no_candidates_asks_to_rephrase(database, domain):
+    message = parse_data("xyzzy", "nlu_fallback", 0.2)
+    messages, _ = await run(ActionClarify(), tracker(message), domain)
+    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
+
+
+async def test_out_of_scope_is_answered_and_recorded(database, domain):
+    message = parse_data("hva blir været i molde", "out_of_scope", 0.97)
+    messages, _ = await run(ActionOutOfScope(), tracker(message), domain)
+    assert [m["response"] for m in messages] == ["utter_out_of_scope"]
+    miss = database.run(lambda s: s.query(NluMiss).one())
+    assert (miss.kind, miss.text, miss.predicted_intent) == (
+        "out_of_scope", "hva blir været i molde", "out_of_scope")

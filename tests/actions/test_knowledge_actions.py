@@ -1,0 +1,95 @@
+"""action_answer_article and action_helped_feedback with real trackers."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import services
+from bot.actions.feedback import ActionHelpedFeedback
+from bot.actions.knowledge import ActionAnswerArticle
+from bot.models import Feedback, NluMiss
+from tests.support.trackers import parse_data, tracker, user_event
+
+
+async def run(action, tracker_, domain):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker_, domain)
+    return dispatcher.messages, events
+
+
+def slot_events(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def test_answers_with_the_selected_article_and_its_source(database, domain):
+    message = parse_data("hvordan setter jeg opp tofaktor", "faq", article="mfa_setup_app")
+    messages, events = await run(ActionAnswerArticle(), tracker(message), domain)
+    knowledge = services.knowledge()
+    article = knowledge.get("mfa_setup_app")
+    assert messages[0]["response"] == "utter_article"
+    assert messages[0]["article_answer"] == knowledge.render(article)
+    source = knowledge.source_line(article)
+    assert messages[0]["article_source"] == (f"\n\n{source}" if source else "")
+    assert slot_events(events) == {"last_article": "mfa_setup_app", "fallback_count": 0,
+                                   "article_needs_person": False}
+
+
+async def test_report_based_article_carries_the_source_line(database, domain):
+    message = parse_data("hvor mange pc-er ble byttet", "faq", article="pc_rollout")
+    messages, _ = await run(ActionAnswerArticle(), tracker(message), domain)
+    assert messages[0]["article_source"].startswith("\n\nKilde: ROR-IKT årsrapport 2020, kap.")
+    assert "652" in messages[0]["article_answer"]
+
+
+async def test_button_payload_article_wins_over_the_selector(database, domain):
+    message = parse_data("/faq", "faq", article="teams_intro",
+                         entities=[{"entity": "article_id", "value": "mfa_lost_phone"}])
+    _, events = await run(ActionAnswerArticle(), tracker(message), domain)
+    assert slot_events(events)["last_article"] == "mfa_lost_phone"
+    # Losing the authenticator phone needs the service desk: a ticket is offered.
+    assert slot_events(events)["article_needs_person"] is True
+
+
+async def test_unknown_article_is_treated_as_unclear(database, domain):
+    message = parse_data("/faq", "faq", entities=[{"entity": "article_id", "value": "nope"}])
+    messages, events = await run(ActionAnswerArticle(), tracker(message), domain)
+    assert messages == []
+    assert events == [{"event": "followup", "name": "action_clarify", "timestamp": None}]
+
+
+async def test_yes_to_helped_is_stored_and_answered(database, domain):
+    question = user_event("kamera teams svart", "faq", article="teams_camera_sound")
+    latest = parse_data("ja", "affirm")
+    messages, _ = await run(ActionHelpedFeedback(),
+                            tracker(latest, slots={"last_article": "teams_camera_sound"},
+                                    history=[question]), domain)
+    assert messages[0]["response"] == "utter_glad_helped"
+    rows = database.run(lambda s: s.query(Feedback).all())
+    assert [(r.article_id, r.helped, r.conversation_id) for r in rows] == [
+        ("teams_camera_sound", True, "user-1")]
+    assert database.run(lambda s: s.query(NluMiss).count()) == 0
+
+
+async def test_no_to_helped_records_the_question_as_a_miss(database, domain):
+    question = user_event("kamera teams svart", "faq", article="teams_camera_sound")
+    latest = parse_data("nei", "deny")
+    messages, _ = await run(ActionHelpedFeedback(),
+                            tracker(latest, slots={"last_article": "teams_camera_sound"},
+                                    history=[question]), domain)
+    assert messages[0]["response"] == "utter_sorry_not_helped"
+    misses = database.run(lambda s: [(m.kind, m.text, m.predicted_intent)
+                                     for m in s.query(NluMiss).all()])
+    assert misses == [("not_helped", "kamera teams svart", "faq/teams_camera_sound")]
+    assert database.run(lambda s: s.query(Feedback).one().helped) is False
+
+
+async def test_feedback_still_answers_when_the_database_is_down(tmp_path, monkeypatch, domain):
+    monkeypatch.setenv("RAKEL_DB_URL", "sqlite:////proc/no-such-dir/rakel.db")
+    services.reset()
+    try:
+        messages, _ = await run(ActionHelpedFeedback(),
+                                tracker(parse_data("ja", "affirm"),
+                                        slots={"last_article": "teams_intro"}), domain)
+        assert messages[0]["response"] == "utter_glad_helped"
+    finally:
+        services.reset()

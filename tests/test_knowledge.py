@@ -1,0 +1,427 @@
+"""The knowledge base: coverage of topics.yml, schema validation, grounding in the
+annual report 2020, and rendering."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.knowledge import (
+    NAMED_SYSTEMS,
+    PLACEHOLDERS,
+    TOPICS,
+    Article,
+    KnowledgeBase,
+    KnowledgeError,
+    load_articles,
+    numbers_in,
+    placeholders_in,
+    ungrounded_facts,
+)
+from bot.settings import CONTACT_DEFAULTS, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE_DIR = ROOT / "knowledge"
+TOPICS_FILE = ROOT / "bot" / "data" / "topics.yml"
+REPORT_FILE = ROOT.parent / "shared" / "seeds" / "ror-ikt-arsrapport-2020.txt"
+
+# Collected without parsing, so one broken file fails its tests, not the collection.
+ARTICLE_IDS = sorted(path.stem for path in KNOWLEDGE_DIR.rglob("*.yml"))
+
+# Articles where only the service desk can act; each must offer a case.
+MUST_NEED_PERSON = {"mfa_lost_phone", "mfa_locked_account", "pc_broken", "home_licences"}
+
+TEST_CONTACTS = {
+    "contact_phone": "+47 00 00 00 00",
+    "contact_email": "test@example.invalid",
+    "portal_url": "https://test.example.invalid",
+    "opening_hours": "kl. 08-15",
+    "visit_address": "Testveien 1",
+}
+
+
+@pytest.fixture(scope="module")
+def articles() -> dict[str, Article]:
+    return load_articles(KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="module")
+def report_text() -> str:
+    if not REPORT_FILE.is_file():
+        pytest.fail(f"the annual report is needed for the grounding tests: {REPORT_FILE}")
+    return REPORT_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def kb(articles: dict[str, Article]) -> KnowledgeBase:
+    return KnowledgeBase(articles, TEST_CONTACTS)
+
+
+def faq_topics() -> dict[str, str]:
+    """faq/<id> entries of topics.yml: article id -> topic (duplicates fail)."""
+    topics = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))["topics"]
+    result: dict[str, str] = {}
+    for topic, intents in topics.items():
+        for intent in intents:
+            if intent.startswith("faq/"):
+                article_id = intent.removeprefix("faq/")
+                assert article_id not in result, f"{intent} is listed twice in topics.yml"
+                result[article_id] = topic
+    return result
+
+
+# --- coverage ----------------------------------------------------------------
+
+
+def test_every_faq_intent_has_exactly_one_article_and_vice_versa(articles):
+    listed = faq_topics()
+    assert sorted(listed) == sorted(articles)
+    assert sorted(ARTICLE_IDS) == sorted(set(ARTICLE_IDS)), "an id is used by two files"
+    assert len(articles) >= 40
+
+
+@pytest.mark.parametrize("article_id", ARTICLE_IDS)
+def test_article_topic_matches_topics_yml(articles, article_id):
+    assert articles[article_id].topic == faq_topics()[article_id]
+
+
+def test_every_topic_has_articles(kb):
+    for topic in TOPICS:
+        assert kb.by_topic(topic), topic
+    assert sum(len(kb.by_topic(topic)) for topic in TOPICS) == len(kb)
+
+
+# --- schema validation -------------------------------------------------------
+
+VALID = {
+    "id": "sample_article",
+    "topic": "teams",
+    "title": "Et eksempel",
+    "answer": "Ring Kundeservice på {contact_phone}.\n",
+    "source": {"report_sections": ["2.1.1 Kundeservice"], "general_guidance": False},
+    "report_facts": ["Kundeservice"],
+    "needs_person": False,
+}
+
+
+def write_article(directory: Path, data: dict, *, folder: str = "teams",
+                  name: str = "sample_article") -> Path:
+    path = directory / folder / f"{name}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def with_changes(**changes) -> dict:
+    data = {**VALID, "source": dict(VALID["source"])}
+    for key, value in changes.items():
+        if key.startswith("source_"):
+            data["source"][key.removeprefix("source_")] = value
+        elif value is None:
+            del data[key]
+        else:
+            data[key] = value
+    return data
+
+
+def test_a_valid_file_loads(tmp_path):
+    write_article(tmp_path, VALID)
+    article = load_articles(tmp_path)["sample_article"]
+    assert article.report_sections == ("2.1.1 Kundeservice",)
+    assert article.answer == "Ring Kundeservice på {contact_phone}."
+
+
+BAD_ARTICLES = {
+    "missing field": (with_changes(title=None), "teams", "sample_article", "title"),
+    "unknown field": (with_changes(tags=["x"]), "teams", "sample_article", "tags"),
+    "wrong topic": (with_changes(topic="printers"), "teams", "sample_article", "topic"),
+    "topic is not the folder": (with_changes(topic="two_factor"), "teams", "sample_article",
+                                "topic"),
+    "unknown placeholder": (with_changes(answer="Ring {contact_fax}."), "teams",
+                            "sample_article", "answer"),
+    "stray brace": (with_changes(answer="Ring { Kundeservice."), "teams", "sample_article",
+                    "answer"),
+    "escaped brace": (with_changes(answer="Bruk {{ her."), "teams", "sample_article", "answer"),
+    "placeholder with format spec": (with_changes(answer="Ring {contact_phone:>20}."), "teams",
+                                     "sample_article", "answer"),
+    "id is not the file name": (with_changes(id="other_article"), "teams", "sample_article",
+                                "id"),
+    "id not snake case": (with_changes(id="Sample-Article"), "teams", "Sample-Article", "id"),
+    "needs_person not a bool": (with_changes(needs_person="ja"), "teams", "sample_article",
+                                "needs_person"),
+    "report_facts not a list": (with_changes(report_facts="652"), "teams", "sample_article",
+                                "report_facts"),
+    "number as a YAML int": (with_changes(report_facts=[652]), "teams", "sample_article",
+                             "report_facts"),
+    "fact missing from answer": (with_changes(report_facts=["Dustin"]), "teams",
+                                 "sample_article", "report_facts"),
+    "facts without sections": (
+        with_changes(source_report_sections=[], source_general_guidance=True),
+        "teams", "sample_article", "report_facts",
+    ),
+    "neither report nor general": (with_changes(source_report_sections=[], report_facts=[]),
+                                   "teams", "sample_article", "source"),
+    "section without title": (with_changes(source_report_sections=["2.1.1"]), "teams",
+                              "sample_article", "source.report_sections"),
+    "missing general_guidance": (
+        {**VALID, "source": {"report_sections": ["2.1.1 Kundeservice"]}},
+        "teams", "sample_article", "source.general_guidance",
+    ),
+    "answer too long": (with_changes(answer="Kundeservice. " + "x" * 1000), "teams",
+                        "sample_article", "answer"),
+    "empty title": (with_changes(title="  "), "teams", "sample_article", "title"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ARTICLES))
+def test_schema_rejects_bad_file(tmp_path, case):
+    data, folder, name, field = BAD_ARTICLES[case]
+    path = write_article(tmp_path, data, folder=folder, name=name)
+    with pytest.raises(KnowledgeError) as raised:
+        load_articles(tmp_path)
+    message = str(raised.value)
+    assert path.name in message
+    assert f"'{field}'" in message
+    assert raised.value.path == path
+
+
+def test_schema_rejects_duplicate_yaml_keys(tmp_path):
+    path = write_article(tmp_path, VALID)
+    path.write_text(path.read_text(encoding="utf-8") + "needs_person: true\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"sample_article\.yml.*duplicate key"):
+        load_articles(tmp_path)
+
+
+def test_schema_rejects_duplicate_ids_in_two_folders(tmp_path):
+    write_article(tmp_path, VALID)
+    second = write_article(tmp_path, with_changes(topic="two_factor"), folder="two_factor")
+    with pytest.raises(KnowledgeError) as raised:
+        load_articles(tmp_path)
+    assert second.name in str(raised.value) and "duplicate article id" in str(raised.value)
+
+
+def test_schema_rejects_files_that_are_not_mappings_or_yaml(tmp_path):
+    path = tmp_path / "teams" / "sample_article.yml"
+    path.parent.mkdir()
+    path.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="sample_article.yml"):
+        load_articles(tmp_path)
+    path.write_text("id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="sample_article.yml.*cannot read YAML"):
+        load_articles(tmp_path)
+
+
+def test_loader_rejects_missing_empty_and_yaml_extension(tmp_path):
+    with pytest.raises(KnowledgeError, match="does not exist"):
+        load_articles(tmp_path / "nowhere")
+    with pytest.raises(KnowledgeError, match="no \\*.yml articles"):
+        load_articles(tmp_path)
+    write_article(tmp_path, VALID)
+    (tmp_path / "teams" / "other.yaml").write_text("id: other\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"other\.yaml.*\.yml"):
+        load_articles(tmp_path)
+
+
+# --- grounding in the annual report -----------------------------------------
+
+
+@pytest.mark.parametrize("article_id", ARTICLE_IDS)
+def test_article_is_grounded_in_the_report(articles, report_text, article_id):
+    assert ungrounded_facts(articles[article_id], report_text) == []
+
+
+@pytest.mark.parametrize("article_id", ARTICLE_IDS)
+def test_cited_sections_exist_in_the_report(articles, report_text, article_id):
+    headings = {line.strip() for line in report_text.splitlines()}
+    for section in articles[article_id].report_sections:
+        assert section.upper() in headings, f"{article_id}: no heading {section!r} in the report"
+
+
+def _without_system_names(text: str) -> str:
+    """Drop product names such as "Microsoft 365" so their digits are not read as figures."""
+    for spellings in NAMED_SYSTEMS:
+        for name in spellings:
+            text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+    return text
+
+
+@pytest.mark.parametrize("article_id", ARTICLE_IDS)
+def test_every_figure_in_a_report_based_answer_is_a_listed_report_fact(articles, article_id):
+    article = articles[article_id]
+    listed = {n for fact in article.report_facts for n in numbers_in(fact, skip_steps=False)}
+    figures = numbers_in(_without_system_names(article.answer))
+    if not article.report_sections:
+        assert figures == [], f"{article_id}: general guidance must not state figures"
+    for figure in figures:
+        assert figure in listed, f"{article_id}: {figure} is not listed in report_facts"
+
+
+def _article(answer: str, *, facts: tuple[str, ...] = (), general: bool = False,
+             sections: tuple[str, ...] = ("2.1.1 Kundeservice",)) -> Article:
+    return Article(
+        id="made_up", topic="pc_replacement", title="Test", answer=answer,
+        report_sections=sections, general_guidance=general, report_facts=facts,
+        needs_person=False,
+    )
+
+
+def test_grounding_catches_a_fabricated_figure(report_text):
+    honest = _article("I 2020 ble 652 PC-er byttet ut.", facts=("652", "2020"))
+    assert ungrounded_facts(honest, report_text) == []
+    made_up = _article("I 2020 ble 653 PC-er byttet ut.", facts=("653", "2020"))
+    problems = ungrounded_facts(made_up, report_text)
+    assert any("653" in problem for problem in problems)
+    # Even unlisted, the figure in the text is caught.
+    unlisted = _article("I 2020 ble 653 PC-er byttet ut.", facts=("2020",))
+    assert any("653" in problem for problem in ungrounded_facts(unlisted, report_text))
+
+
+def test_grounding_catches_a_fabricated_figure_in_a_real_article(articles, report_text):
+    article = articles["pc_rollout"]
+    tampered = replace(article, answer=article.answer.replace("652", "653"))
+    assert any("653" in problem for problem in ungrounded_facts(tampered, report_text))
+
+
+def test_grounding_checks_figures_even_in_general_guidance(report_text):
+    article = _article("Vent 45 sekunder og prøv igjen.", general=True, sections=())
+    assert any("45" in problem for problem in ungrounded_facts(article, report_text))
+
+
+def test_grounding_ignores_step_numbers_and_placeholders(report_text):
+    article = _article("1. Ring {contact_phone}.\n2. Vent.\n3. Ferdig.", general=True,
+                       sections=())
+    assert ungrounded_facts(article, report_text) == []
+
+
+@pytest.mark.parametrize("written", ["17334", "17 334", "17.334", "17\u00a0334"])
+def test_grounding_normalises_thousands(report_text, written):
+    article = _article(f"Kundeservice fikk {written} saker.", facts=("17334",))
+    assert ungrounded_facts(article, report_text) == []
+
+
+def test_grounding_handles_decimals(report_text):
+    assert ungrounded_facts(_article("Fraværet var 4,44 %.", facts=("4,44",)), report_text) == []
+    problems = ungrounded_facts(_article("Fraværet var 4,45 %.", facts=("4,45",)), report_text)
+    assert any("4,45" in problem for problem in problems)
+
+
+def test_grounding_catches_a_fact_not_in_the_report(report_text):
+    article = _article("Bestill fra Elkjøp.", facts=("Elkjøp",))
+    assert any("Elkjøp" in problem for problem in ungrounded_facts(article, report_text))
+
+
+def test_grounding_catches_an_unlisted_named_system(report_text):
+    article = _article("Bestill fra Dustin.")
+    assert any("Dustin" in problem for problem in ungrounded_facts(article, report_text))
+    listed = _article("Bestill fra Dustin.", facts=("Dustin",))
+    assert ungrounded_facts(listed, report_text) == []
+
+
+def test_grounding_allows_names_outside_the_report_only_in_general_guidance(report_text):
+    report_based = _article("Lagre filene i OneDrive.")
+    assert any("OneDrive" in p for p in ungrounded_facts(report_based, report_text))
+    mixed = _article("Lagre filene i OneDrive.", general=True)
+    assert ungrounded_facts(mixed, report_text) == []
+
+
+# --- rendering ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("contacts", [TEST_CONTACTS, CONTACT_DEFAULTS], ids=["set", "defaults"])
+@pytest.mark.parametrize("article_id", ARTICLE_IDS)
+def test_render_fills_every_placeholder(articles, article_id, contacts):
+    kb = KnowledgeBase(articles, contacts)
+    article = articles[article_id]
+    rendered = kb.render(article)
+    assert "{" not in rendered and "}" not in rendered
+    for name in placeholders_in(article.answer):
+        assert contacts[name] in rendered
+    assert len(rendered) <= 1000
+
+
+@pytest.mark.parametrize("article_id", ARTICLE_IDS)
+def test_source_line_only_for_report_based_articles(kb, article_id):
+    article = kb.get(article_id)
+    line = kb.source_line(article)
+    if article.report_sections:
+        assert line is not None and line.startswith("Kilde: ROR-IKT årsrapport 2020, kap. ")
+        for section in article.report_sections:
+            assert section in line
+    else:
+        assert article.general_guidance
+        assert line is None
+
+
+@pytest.mark.parametrize("article_id", ARTICLE_IDS)
+def test_answer_has_no_literal_contact_details(articles, article_id):
+    answer = articles[article_id].answer
+    assert not re.search(r"https?://|www\.", answer), "URLs belong in {portal_url}"
+    assert not re.search(r"\S+@\S+\.\w", answer), "e-mail addresses belong in {contact_email}"
+    assert not re.search(r"(?:\d[ \-]?){8}", answer), "phone numbers belong in {contact_phone}"
+
+
+@pytest.mark.parametrize("article_id", ARTICLE_IDS)
+def test_title_is_short_and_answer_is_chat_sized(articles, article_id):
+    article = articles[article_id]
+    assert len(article.title) <= 60
+    assert len(article.answer) <= 1000
+
+
+def test_articles_that_need_a_person_say_so(articles):
+    needing = {a.id for a in articles.values() if a.needs_person}
+    assert MUST_NEED_PERSON <= needing
+    for article_id in needing:
+        answer = articles[article_id].answer
+        assert "Kundeservice" in answer, article_id
+        assert "opprette en sak" in answer, article_id
+
+
+def test_source_line_joins_several_sections(kb):
+    article = _article("Tekst.", sections=("2.1.1 Kundeservice", "2.1.2 Drift",
+                                           "2.1.3.5 Digital dialog"))
+    assert kb.source_line(article) == (
+        "Kilde: ROR-IKT årsrapport 2020, kap. 2.1.1 Kundeservice, 2.1.2 Drift og "
+        "2.1.3.5 Digital dialog"
+    )
+    single = _article("Tekst.")
+    assert kb.source_line(single) == "Kilde: ROR-IKT årsrapport 2020, kap. 2.1.1 Kundeservice"
+    assert kb.source_line(_article("Tekst.", general=True, sections=())) is None
+
+
+def test_knowledge_base_lookup(kb, articles):
+    assert kb.get("pc_rollout") is articles["pc_rollout"]
+    assert kb.get("no_such_article") is None
+    assert "pc_rollout" in kb and len(kb) == len(articles)
+    titles = kb.titles()
+    assert list(titles) == sorted(articles)
+    assert titles["pc_rollout"] == articles["pc_rollout"].title
+    assert all(a.topic == "two_factor" for a in kb.by_topic("two_factor"))
+    with pytest.raises(KnowledgeError, match="unknown topic"):
+        kb.by_topic("printers")
+
+
+def test_missing_contact_value_is_an_error(articles):
+    contacts = {k: v for k, v in TEST_CONTACTS.items() if k != "contact_phone"}
+    with pytest.raises(KnowledgeError, match="contact_phone"):
+        KnowledgeBase(articles, contacts)
+
+
+def test_placeholders_are_the_configured_contacts():
+    assert PLACEHOLDERS == set(CONTACT_DEFAULTS)
+
+
+def test_from_settings_uses_knowledge_dir_and_contacts(tmp_path):
+    write_article(tmp_path, VALID)
+    settings = load_settings({"RAKEL_KNOWLEDGE_DIR": str(tmp_path),
+                              "RAKEL_CONTACT_PHONE": "+47 12 34 56 78"})
+    kb = KnowledgeBase.from_settings(settings)
+    assert kb.render(kb.get("sample_article")) == "Ring Kundeservice på +47 12 34 56 78."
+
+
+def test_from_settings_defaults_to_the_project_knowledge(articles):
+    kb = KnowledgeBase.from_settings(load_settings({}))
+    assert kb.articles == articles
