@@ -1,8 +1,7 @@
 """Queries and changes behind the staff queue, the ticket page and the JSON API.
 
-`update_ticket` and `add_note` follow the contract of bot/tickets/repository.py
-(docs/architecture.md): one TicketAudit row per changed field. When that module
-lands, these two delegate to it.
+Changes go through bot/tickets/repository.py (one TicketAudit row per changed
+field, notes masked); this module adds what staff may change and the queries.
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ from bot.models import (
     Ticket,
     TicketAudit,
     TicketNote,
-    utcnow,
 )
+from bot.tickets import repository
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -219,38 +218,19 @@ def validate_changes(changes: Mapping[str, Any]) -> dict[str, str | None]:
     return clean
 
 
-def update_ticket(session: Session, ticket: Ticket, actor: str, **changes: Any) -> list[str]:
-    """Apply changes; one audit row per field that really changed. Returns those fields."""
-    clean = validate_changes(changes)
-    now = utcnow()
-    changed = []
-    for field, new in clean.items():
-        old = getattr(ticket, field)
-        if old == new:
-            continue
-        setattr(ticket, field, new)
-        session.add(TicketAudit(ticket_id=ticket.id, at=now, actor=actor, action="changed",
-                                field=field, old_value=old, new_value=new))
-        changed.append(field)
-    if changed:
-        ticket.updated_at = now
-    session.flush()
-    return changed
+def update_ticket(session: Session, ticket: Ticket, actor: str, **changes: Any) -> Ticket:
+    """Staff changes: validated here, stored (with one audit row per changed field)
+    by the ticket repository."""
+    return repository.update_ticket(session, ticket, actor, **validate_changes(changes))
 
 
 def add_note(session: Session, ticket: Ticket, author: str, text: str) -> TicketNote:
-    text = text.strip()
-    if not text:
+    """An internal note; the repository masks personal data and audits it."""
+    if not text.strip():
         raise TicketInputError("note", "must not be empty")
     if len(text) > MAX_NOTE_LENGTH:
         raise TicketInputError("note", f"at most {MAX_NOTE_LENGTH} characters")
-    now = utcnow()
-    note = TicketNote(ticket_id=ticket.id, created_at=now, author=author, text=text)
-    session.add(note)
-    session.add(TicketAudit(ticket_id=ticket.id, at=now, actor=author, action="note"))
-    ticket.updated_at = now
-    session.flush()
-    return note
+    return repository.add_note(session, ticket, author, text)
 
 
 # --- transcript ----------------------------------------------------------------
