@@ -371,3 +371,27 @@ async def test_unexpected_error_gives_friendly_page_and_logs(client, monkeypatch
     api = await client.get("/api/tickets")
     assert api.status == 500
     assert (await api.json())["error"] == "internal_error"
+
+
+async def test_staff_notes_are_masked_for_personal_data(client, database):
+    public_id = make_ticket(database)
+    await login(client)
+    token = await page_token(client, f"/staff/tickets/{public_id}")
+    await client.post(f"/staff/tickets/{public_id}", data={
+        "csrf_token": token, "note": "Brukeren ringte fra +47 912 34 567 i dag."})
+    html = await (await client.get(f"/staff/tickets/{public_id}")).text()
+    assert "[telefonnummer fjernet]" in html and "912 34 567" not in html
+
+
+def test_login_throttle_window_expires():
+    from bot.web.security import LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(max_failures=5, window=900, clock=lambda: now[0])
+    for _ in range(5):
+        throttle.failed("kari", "10.0.0.1")
+    assert throttle.blocked("kari", "10.0.0.1")
+    assert not throttle.blocked("kari", "10.0.0.2")  # another address
+    assert not throttle.blocked("ola", "10.0.0.1")  # another user
+    now[0] += 901
+    assert not throttle.blocked("kari", "10.0.0.1")

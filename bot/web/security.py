@@ -160,6 +160,8 @@ class LoginThrottle:
     colleague from every address.
     """
 
+    MAX_KEYS = 10_000
+
     def __init__(self, max_failures: int = 5, window: float = 15 * 60,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_failures = max_failures
@@ -181,6 +183,10 @@ class LoginThrottle:
         return len(self._recent((username, ip))) >= self.max_failures
 
     def failed(self, username: str, ip: str) -> None:
+        if len(self._failures) >= self.MAX_KEYS:
+            # Many distinct usernames/addresses: drop expired entries so memory stays bounded.
+            for key in list(self._failures):
+                self._recent(key)
         self._recent((username, ip))
         self._failures[(username, ip)].append(self.clock())
 
