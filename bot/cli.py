@@ -6,6 +6,9 @@
   run rasa|actions|web
                     start one process (the Procfile uses these)
   banner            print where every process listens
+  create-staff USER [--admin]
+                    create a service-desk account; the password is read from the
+                    terminal (or stdin when piped), never from the command line
 """
 
 from __future__ import annotations
@@ -87,6 +90,37 @@ def banner(settings: Settings) -> str:
     )
 
 
+def read_password() -> str:
+    """From the terminal without echo, or the first line of stdin when piped."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Passord: ")
+        if getpass.getpass("Gjenta passordet: ") != first:
+            raise ValueError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def create_staff(settings: Settings, username: str, *, is_admin: bool) -> int:
+    from bot.db import Database
+    from bot.web.staff_accounts import AccountError
+    from bot.web.staff_accounts import create_staff as create
+
+    try:
+        password = read_password()
+        database = Database(settings.db_url)
+        try:
+            user = database.run(lambda s: create(s, username, password, is_admin=is_admin))
+        finally:
+            database.dispose()
+    except (AccountError, ValueError) as exc:
+        print(f"create-staff: {exc}", file=sys.stderr)
+        return 2
+    print(f"created staff account {user.username!r}" + (" (admin)" if is_admin else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("banner")
     sub.add_parser("retention", help="delete conversations and closed tickets older "
                    "than RAKEL_RETENTION_DAYS, once")
+    staff = sub.add_parser("create-staff")
+    staff.add_argument("username")
+    staff.add_argument("--admin", action="store_true")
     run = sub.add_parser("run")
     run.add_argument("process", choices=["rasa", "actions", "web", "worker"])
     args = parser.parse_args(argv)
@@ -132,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
               f"closed tickets older than {result.cutoff.isoformat()}")
     elif args.command == "banner":
         print(banner(settings))
+    elif args.command == "create-staff":
+        return create_staff(settings, args.username, is_admin=args.admin)
     elif args.command == "run":
         {"rasa": run_rasa, "actions": run_actions, "web": run_web,
          "worker": run_worker}[args.process](settings)

@@ -158,3 +158,17 @@ class OutboxMessage(Base):
     next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     delivered_at = Column(DateTime(timezone=True), nullable=True, index=True)
     last_error = Column(Text, nullable=True)
+
+
+class StaffUser(Base):
+    """A service-desk account for the review pages (argon2 hash, never a password)."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(128), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    is_admin = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_login_at = Column(DateTime(timezone=True), nullable=True)

@@ -9,3 +9,8 @@ from bot.web import health
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/health", health.health)
+
+    # Service-desk review pages, their JSON API and staff login (issue 5).
+    from bot.web import review
+
+    review.setup(app)
