@@ -154,7 +154,10 @@ def load_teams_settings(env: Mapping[str, str] | None = None) -> TeamsSettings:
 
 
 def widget_origins(settings: Settings, env: Mapping[str, str] | None = None) -> list[str]:
-    """Browser origins allowed to open the widget's socket (RAKEL_WIDGET_ORIGINS, comma-separated)."""
+    """Browser origins allowed to open the widget's socket.
+
+    RAKEL_WIDGET_ORIGINS, comma-separated; by default the web service's own origin.
+    """
     env = os.environ if env is None else env
     raw = env.get("RAKEL_WIDGET_ORIGINS", "")
     origins = [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]

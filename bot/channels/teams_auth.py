@@ -107,8 +107,8 @@ class InboundAuthenticator:
             raise AuthError(f"signing key is not endorsed for channel {channel!r}")
         # The token names the serviceUrl Microsoft sent; a different one in the body
         # would make us send our app token to someone else.
-        service_url = claims.get("serviceurl")
-        if service_url and service_url.rstrip("/") != str(activity.get("serviceUrl", "")).rstrip("/"):
+        claimed = str(claims.get("serviceurl") or "").rstrip("/")
+        if claimed and claimed != str(activity.get("serviceUrl", "")).rstrip("/"):
             raise AuthError("serviceUrl of the activity does not match the token")
         return claims
 

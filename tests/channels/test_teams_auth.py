@@ -26,6 +26,7 @@ from tests.support.processes import free_port
 
 @pytest.fixture(scope="module")
 def microsoft() -> Iterator[FakeMicrosoft]:
+    """A module-local fake (overrides conftest's, which needs the Rakel processes)."""
     fake = FakeMicrosoft(port=free_port()).start()
     yield fake
     fake.stop()
