@@ -157,6 +157,8 @@
   var confirmed = false;
 
   function notice(text) { status.textContent = text; }
+  // For styling and tests: "connecting", "open" or "down".
+  function state(value) { panel.setAttribute("data-connection", value); }
 
   function send(payload, shown) {
     if (!socket || !socket.connected || !confirmed) {
@@ -175,6 +177,7 @@
     }
     var options = { path: config.path, reconnectionDelayMax: 10000 };
     if (config.token) { options.auth = { token: config.token }; }
+    state("connecting");
     socket = window.io(config.rasaUrl, options);
     var wasDown = false;
     socket.on("connect", function () {
@@ -184,12 +187,14 @@
       sessionId = id;
       confirmed = true;
       save("session", id);
+      state("open");
       notice(wasDown ? TEXT.reconnected : "");
       wasDown = false;
     });
     function down() {
       confirmed = false;
       wasDown = true;
+      state("down");
       notice(TEXT.unreachable);
     }
     socket.on("connect_error", down);

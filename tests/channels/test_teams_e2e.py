@@ -180,7 +180,7 @@ def _unsigned(microsoft: FakeMicrosoft, alg: str) -> str:
     if alg == "none":
         return jwt.encode(microsoft.claims(), None, algorithm="none",
                           headers={"kid": "fake-key-1"})
-    return jwt.encode(microsoft.claims(), "guessed-secret", algorithm="HS256",
+    return jwt.encode(microsoft.claims(), "a-guessed-secret-of-32-bytes-or-more", algorithm="HS256",
                       headers={"kid": "fake-key-1"})
 
 
