@@ -15,6 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 from string import Template
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -37,10 +38,21 @@ def manifest(env: dict[str, str]) -> dict:
     version = env.get("RAKEL_TEAMS_APP_VERSION", "1.0.0")
     if not re.match(r"^\d+\.\d+\.\d+$", version):
         raise PackageError(f"RAKEL_TEAMS_APP_VERSION must look like 1.0.0, got {version!r}")
-    text = Template((HERE / "manifest.template.json").read_text(encoding="utf-8")).substitute(
-        app_id=app_id, version=version, website_url=portal,
-        privacy_url=f"{portal}/personvern", terms_url=f"{portal}/vilkar")
-    return json.loads(text)
+    values = {"app_id": app_id, "version": version, "website_url": portal,
+              "privacy_url": f"{portal}/personvern", "terms_url": f"{portal}/vilkar"}
+    template = json.loads((HERE / "manifest.template.json").read_text(encoding="utf-8"))
+    return _fill(template, values)
+
+
+def _fill(node: Any, values: dict[str, str]) -> Any:
+    """Substitute ${name} in string values only (keys such as "$schema" stay as they are)."""
+    if isinstance(node, dict):
+        return {key: _fill(value, values) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_fill(value, values) for value in node]
+    if isinstance(node, str):
+        return Template(node).substitute(values)
+    return node
 
 
 def build(env: dict[str, str], target: Path) -> Path:
