@@ -175,7 +175,9 @@
       notice(TEXT.missingLibrary);
       return;
     }
-    var options = { path: config.path, reconnectionDelayMax: 10000 };
+    // Long-polling only: the websocket upgrade fails on Rasa 3.6's Sanic 21.12 under
+    // Python 3.11 ("Passing coroutines is forbidden") and would drop the connection.
+    var options = { path: config.path, reconnectionDelayMax: 10000, transports: ["polling"] };
     if (config.token) { options.auth = { token: config.token }; }
     state("connecting");
     socket = window.io(config.rasaUrl, options);

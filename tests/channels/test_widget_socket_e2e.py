@@ -29,7 +29,9 @@ class WidgetClient:
     async def connect(self, session_id: str | None = None) -> str:
         await self.sio.connect(self.rakel.rasa_url, headers={"Origin": self.origin},
                                auth={"token": self.token} if self.token else None,
-                               socketio_path="/socket.io", wait_timeout=10)
+                               socketio_path="/socket.io", wait_timeout=10,
+                               # Like the widget: Sanic 21.12's websockets fail on Python 3.11.
+                               transports=["polling"])
         await self.sio.emit("session_request", {"session_id": session_id})
         self.session = await asyncio.wait_for(self._confirmed.get(), 10)
         return self.session
