@@ -36,3 +36,6 @@ lint: setup ## ruff
 
 bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 users
 	@python scripts/bench.py
+
+teams-package: ## build dist/rakel-teams.zip (needs RAKEL_TEAMS_APP_ID, RAKEL_PORTAL_URL)
+	@python teams/package.py

@@ -172,3 +172,22 @@ class StaffUser(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_login_at = Column(DateTime(timezone=True), nullable=True)
+
+
+# --- channel conversation references (Teams) ---------------------------------
+class TeamsConversationReference(Base):
+    """Where to reach a Teams user, so Rakel can write first (e.g. "your case is solved").
+
+    Updated from every validated activity; `user_id` is the Bot Framework `from.id`.
+    """
+
+    __tablename__ = "teams_conversation_references"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(String(255), nullable=False, unique=True)
+    aad_object_id = Column(String(64), nullable=True, index=True)
+    tenant_id = Column(String(64), nullable=True)
+    service_url = Column(String(512), nullable=False)
+    conversation_id = Column(String(512), nullable=False)
+    bot_id = Column(String(255), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -129,3 +129,66 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_poll_seconds=_float(env, "RAKEL_WORKER_POLL_SECONDS", 2.0),
         retention_interval_seconds=_float(env, "RAKEL_RETENTION_INTERVAL_SECONDS", 3600.0),
     )
+
+
+# --- channels -----------------------------------------------------------------
+# Read by the channel classes inside the Rasa process (Rasa builds them from
+# credentials.yml, which holds no secrets). Kept apart from `Settings` because only
+# that process needs them.
+
+MS_LOGIN = "https://login.microsoftonline.com"
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """Microsoft Teams (Bot Framework) bot registration; `configured` is False when unset."""
+
+    app_id: str | None
+    app_password: str | None = field(default=None, repr=False)
+    tenant_id: str | None = None
+    token_url: str | None = None
+    openid_config_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    jwks_url: str | None = None  # None: the jwks_uri named by the OpenID configuration
+    issuer: str = "https://api.botframework.com"
+
+    @property
+    def missing(self) -> list[str]:
+        names = {"RAKEL_TEAMS_APP_ID": self.app_id,
+                 "RAKEL_TEAMS_APP_PASSWORD": self.app_password,
+                 "RAKEL_TEAMS_TENANT_ID": self.tenant_id}
+        return [name for name, value in names.items() if not value]
+
+    @property
+    def configured(self) -> bool:
+        return not self.missing
+
+
+def load_teams_settings(env: Mapping[str, str] | None = None) -> TeamsSettings:
+    env = os.environ if env is None else env
+    tenant = env.get("RAKEL_TEAMS_TENANT_ID") or None
+    defaults = TeamsSettings(app_id=None)
+    return TeamsSettings(
+        app_id=env.get("RAKEL_TEAMS_APP_ID") or None,
+        app_password=env.get("RAKEL_TEAMS_APP_PASSWORD") or None,
+        tenant_id=tenant,
+        # Single-tenant authority: the multi-tenant botframework.com authority Rasa 3.6
+        # hard-codes is deprecated and refuses new single-tenant bots.
+        token_url=env.get("RAKEL_TEAMS_TOKEN_URL")
+        or (f"{MS_LOGIN}/{tenant}/oauth2/v2.0/token" if tenant else None),
+        openid_config_url=env.get("RAKEL_TEAMS_OPENID_CONFIG_URL")
+        or defaults.openid_config_url,
+        jwks_url=env.get("RAKEL_TEAMS_JWKS_URL") or None,
+        issuer=env.get("RAKEL_TEAMS_ISSUER") or defaults.issuer,
+    )
+
+
+def widget_origins(settings: Settings, env: Mapping[str, str] | None = None) -> list[str]:
+    """Browser origins allowed to open the widget's socket.
+
+    RAKEL_WIDGET_ORIGINS, comma-separated; by default the web service's own origin.
+    """
+    env = os.environ if env is None else env
+    raw = env.get("RAKEL_WIDGET_ORIGINS", "")
+    origins = [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
+    return origins or [f"http://127.0.0.1:{settings.web_port}",
+                       f"http://localhost:{settings.web_port}"]

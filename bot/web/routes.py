@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import health
+from bot.web import health, widget
 
 
 def setup(app: web.Application) -> None:
@@ -14,3 +14,6 @@ def setup(app: web.Application) -> None:
     from bot.web import review
 
     review.setup(app)
+
+    # Intranet web widget (issue #6)
+    widget.setup(app)

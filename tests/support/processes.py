@@ -140,5 +140,13 @@ def make_env(var_dir: Path, ports: dict[str, int], extra: dict[str, str] | None 
             "TF_CPP_MIN_LOG_LEVEL": "2",
         }
     )
+    if "microsoft" in ports:
+        # The Teams channel talks to local fakes of Microsoft's endpoints
+        # (tests/support/fake_microsoft.py, started by the `microsoft` fixture).
+        from tests.support.fake_microsoft import FakeMicrosoft
+
+        env.update(FakeMicrosoft(port=ports["microsoft"]).env())
+    # The widget's socket accepts the web service's origin (the demo page).
+    env["RAKEL_WIDGET_ORIGINS"] = f"http://127.0.0.1:{ports['web']}"
     env.update(extra or {})
     return env
