@@ -3,7 +3,7 @@ VENV ?= .venv
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export RAKEL_VENV := $(VENV)
 
-.PHONY: help setup train migrate validate run test eval bench lint
+.PHONY: help setup train migrate validate run test eval bench lint scaled-up scaled-down bench-scaled
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,3 +35,12 @@ lint: setup ## ruff
 
 bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 users
 	@python scripts/bench.py
+
+scaled-up: train ## scale-out profile on this machine: PostgreSQL, Redis, nginx, 2+2 replicas
+	@python -m bot.scaled up
+
+scaled-down: ## stop everything `make scaled-up` started
+	@python -m bot.scaled down
+
+bench-scaled: train ## throughput of the scaled profile through nginx: 1 vs 2 replicas
+	@python scripts/bench_scaled.py
