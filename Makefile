@@ -2,6 +2,7 @@
 VENV ?= .venv
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export RAKEL_VENV := $(VENV)
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup train migrate validate run test eval bench lint scaled-up scaled-down bench-scaled
 

@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("process", choices=["rasa", "actions", "web"])
     args = parser.parse_args(argv)
     settings = load_settings()
+    # Rakel runs on closed networks: no usage telemetry from Rasa.
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
     if args.command == "train":
         from bot.train import ensure_model

@@ -124,12 +124,12 @@ def parse_with_model(model: Path) -> Callable[[str], dict[str, Any]]:
 
 
 def cross_validation(out: Path, folds: int = 5) -> list[str]:
-    from bot.train import data_paths, rasa_cli
+    from bot.train import nlu_data_dir, rasa_cli
 
     settings = load_settings()
     command = [rasa_cli(), "test", "nlu", "--cross-validation", "--folds", str(folds),
                "--config", str(PROJECT_ROOT / "config_nlu_testing.yml"),
-               "--nlu", *data_paths(settings), "--out", str(out)]
+               "--nlu", str(nlu_data_dir(settings)), "--out", str(out)]
     subprocess.run(command, check=True, cwd=PROJECT_ROOT)
     lines = []
     for name, label in (("intent_report.json", "intent"),

@@ -88,6 +88,16 @@ def data_paths(settings: Settings) -> list[str]:
     return [str(DATA), str(write_knowledge_responses(settings))]
 
 
+def nlu_data_dir(settings: Settings) -> Path:
+    """NLU examples plus the generated responses in one folder: `rasa test nlu` and
+    `rasa train nlu` accept a single `--nlu` path."""
+    target = settings.var_dir / "build" / "nlu"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(DATA / "nlu", target)
+    shutil.copy(write_knowledge_responses(settings) / "knowledge_responses.yml", target)
+    return target
+
+
 def rasa_cli() -> str:
     return str(Path(sys.executable).with_name("rasa"))
 

@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/${RAKEL_VENV:-.venv}/bin:$PATH"
+export RASA_TELEMETRY_ENABLED=false
 
 scripts/setup.sh || exit 1
 scripts/test-deps.sh || exit 1

@@ -1,33 +1,91 @@
-"""Mask personal data where a message enters Rakel, before Rasa stores or logs it.
+"""Every message entering Rakel passes here, whatever the channel.
 
-Rasa Open Source's tracker store keeps the raw user text (its PII masking is a
-Rasa Pro feature), so every Rakel channel wraps Rasa's `on_new_message` callback:
-NLU, the tracker store, logs and tickets then only ever see masked text.
+1. Personal data is masked before Rasa stores or logs it. Rasa Open Source's tracker
+   store keeps the raw user text (its PII masking is a Rasa Pro feature), so every
+   Rakel channel wraps Rasa's `on_new_message` callback: NLU, the tracker store, logs
+   and tickets then only ever see masked text.
+2. Over-long messages get a polite request for a shorter one and are not processed
+   (nor stored): a pasted log file is not a question, and NLU time grows with length.
+3. No message goes unanswered: if processing produced no reply (Rasa logs and swallows
+   a failing custom action, e.g. while the action server restarts), the user gets a
+   polite Norwegian notice instead of silence.
+
+The Norwegian texts are the domain's responses `utter_message_too_long` and
+`utter_action_unavailable`.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+import yaml
+from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.privacy import mask_text
+from bot.settings import PROJECT_ROOT
+
+logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+MAX_MESSAGE_CHARS = 2000
 
 
-def masking(on_new_message: OnNewMessage) -> OnNewMessage:
+@functools.cache
+def notice(response: str) -> str:
+    """A response text from domain.yml, read once per process."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return domain["responses"][response][0]["text"]
+
+
+class _CountingOutputChannel:
+    """Stands in for the real output channel and counts what the bot sends.
+
+    Every `send_*` call is counted and passed on; everything else is delegated, so
+    the processor and custom channels see the real channel's behaviour and name.
+    """
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    def __getattr__(self, attribute: str) -> Any:
+        value = getattr(self.inner, attribute)
+        if not attribute.startswith("send_") or not callable(value):
+            return value
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.sent += 1
+            return await value(*args, **kwargs)
+
+        return counted
+
+
+def guarded(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS) -> OnNewMessage:
     async def handle(message: UserMessage) -> Any:
+        output = message.output_channel
+        if message.text and len(message.text) > max_chars:
+            logger.info("message of %d characters from %s not processed (limit %d)",
+                        len(message.text), message.sender_id, max_chars)
+            await output.send_text_message(message.sender_id, notice("utter_message_too_long"))
+            return None
         if message.text:
             message.text = mask_text(message.text)
-        return await on_new_message(message)
+        counting = _CountingOutputChannel(output)
+        message.output_channel = counting  # type: ignore[assignment]
+        result = await on_new_message(message)
+        if counting.sent == 0:
+            logger.warning("no reply to a message from %s; sending a notice", message.sender_id)
+            await output.send_text_message(message.sender_id, notice("utter_action_unavailable"))
+        return result
 
     return handle
 
 
 class MaskingInputMixin:
-    """Put first in the bases of an InputChannel subclass."""
+    """Put first in the bases of an InputChannel subclass (see the module docstring)."""
 
     def blueprint(self, on_new_message: OnNewMessage) -> Any:
-        return super().blueprint(masking(on_new_message))  # type: ignore[misc]
+        return super().blueprint(guarded(on_new_message))  # type: ignore[misc]

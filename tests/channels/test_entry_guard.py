@@ -1,0 +1,56 @@
+"""What every channel does with a message before Rasa sees it (bot/channels/masking.py)."""
+
+from __future__ import annotations
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.channels.masking import MAX_MESSAGE_CHARS, guarded, notice
+
+
+class Recorder:
+    """Stands where Rasa's processor would: remembers what it was handed."""
+
+    def __init__(self, reply: str | None) -> None:
+        self.reply = reply
+        self.seen: list[str] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.seen.append(message.text)
+        if self.reply:
+            await message.output_channel.send_text_message(message.sender_id, self.reply)
+
+
+async def send(text: str, reply: str | None = "svar"):
+    output = CollectingOutputChannel()
+    processor = Recorder(reply)
+    await guarded(processor)(UserMessage(text, output, "u1"))
+    return processor.seen, [m["text"] for m in output.messages]
+
+
+async def test_personal_data_is_masked_before_rasa_sees_it():
+    seen, _ = await send("fnr 13097248022, passord: Sommer2020 og tlf 912 34 567")
+    assert seen == ["fnr [fødselsnummer fjernet], passord: [passord fjernet] og tlf "
+                    "[telefonnummer fjernet]"]
+
+
+async def test_too_long_message_gets_a_polite_answer_and_is_not_processed():
+    seen, replies = await send("a" * (MAX_MESSAGE_CHARS + 1))
+    assert seen == []
+    assert replies == [notice("utter_message_too_long")]
+    assert "2000 tegn" in replies[0]
+
+
+async def test_message_at_the_limit_is_processed():
+    seen, replies = await send("b" * MAX_MESSAGE_CHARS)
+    assert len(seen) == 1 and replies == ["svar"]
+
+
+async def test_a_message_that_got_no_reply_gets_a_notice():
+    _, replies = await send("hei", reply=None)
+    assert replies == [notice("utter_action_unavailable")]
+    assert replies[0].startswith("Beklager")
+
+
+async def test_a_normal_reply_gets_no_extra_notice():
+    _, replies = await send("hei")
+    assert replies == ["svar"]
