@@ -55,12 +55,28 @@ STATEFUL_FLOWS = {
 }
 
 
+def socketio_credentials(root: Path) -> Path:
+    """The project's channels plus Rasa's stock socketio channel at /socket.io.
+
+    It tests what nginx must do for any socketio channel (sticky long-polling,
+    websocket upgrade); the widget's own channel brings its own authentication.
+    """
+    channels = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text()) or {}
+    channels = {name: value for name, value in channels.items() if "socketio" not in name}
+    channels["socketio"] = {"user_message_evt": "user_uttered",
+                            "bot_message_evt": "bot_uttered", "session_persistence": True}
+    path = root / "credentials.yml"
+    path.write_text(yaml.safe_dump(channels))
+    return path
+
+
 @pytest.fixture(scope="module")
 def scaled() -> Iterator[ScaledProfile]:
     # Not pytest's tmp_path: that is mode 700, and PostgreSQL runs as `postgres`.
     root = Path(tempfile.mkdtemp(prefix="rakel-scaled-"))
     root.chmod(0o755)
     overrides = {f"RAKEL_SCALED_{name}_PORT": "0" for name in PORT_SETTINGS}
+    overrides["RAKEL_CREDENTIALS"] = str(socketio_credentials(root))
     profile = ScaledProfile(root, overrides)
     try:
         profile.up()
@@ -119,6 +135,51 @@ def test_web_pages_and_health_are_served_through_nginx(scaled):
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ok"
     assert response.headers["X-Rakel-Upstream"].startswith("127.0.0.1:")
+
+
+async def socketio_conversation(url: str, transports: list[str]) -> list[dict]:
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    received: list[dict] = []
+    done = asyncio.Event()
+    session: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    @client.on("session_confirm")
+    async def on_session(session_id):  # type: ignore[no-untyped-def]
+        session.set_result(session_id)
+
+    @client.on("bot_uttered")
+    async def on_bot(message):  # type: ignore[no-untyped-def]
+        received.append(message)
+        if message.get("text") == reply("utter_ask_helped"):
+            done.set()
+
+    await client.connect(url, transports=transports, socketio_path="/socket.io")
+    try:
+        await client.emit("session_request", {"session_id": None})
+        session_id = await asyncio.wait_for(session, 30)
+        await client.emit("user_uttered", {"message": faq("teams_camera_sound"),
+                                           "session_id": session_id})
+        await asyncio.wait_for(done.wait(), 60)
+    finally:
+        await client.disconnect()
+    return received
+
+
+@pytest.mark.parametrize("transports", [["polling"], ["websocket"]])
+def test_socketio_through_nginx(scaled, transports):
+    access_log = scaled.root / "nginx" / "logs" / "access.log"
+    before = len(access_log.read_text().splitlines())
+    received = asyncio.run(socketio_conversation(scaled.lb_url, transports))
+    assert received[-1]["text"] == reply("utter_ask_helped")
+    lines = [line for line in access_log.read_text().splitlines()[before:]
+             if "/socket.io/" in line]
+    upstreams = {line.split("upstream=")[1].split()[0] for line in lines}
+    if transports == ["polling"]:
+        # Several HTTP requests carried one engine.io session: all to one replica.
+        assert len(lines) >= 3
+        assert len(upstreams) == 1, lines
 
 
 @dataclass

@@ -145,3 +145,56 @@ def test_compose_manifest_uses_the_tested_profile():
     needed = set(re.findall(r"\$\{(RAKEL_[A-Z0-9_]+)\}", NGINX_TEMPLATE.read_text()))
     assert needed <= set(nginx["environment"])
     assert services["migrate"]["command"][-1] == "migrate"
+
+
+@pytest.mark.scaled
+def test_backing_services_start_migrate_fail_over_and_stop_cleanly():
+    """PostgreSQL, Redis and nginx as `make scaled-up` starts them (no replicas)."""
+    import tempfile
+
+    import psycopg2
+    import redis
+    import requests
+
+    root = Path(tempfile.mkdtemp(prefix="rakel-scaled-"))
+    root.chmod(0o755)
+    overrides = {f"RAKEL_SCALED_{name}_PORT": "0" for name in
+                 ("LB", "RASA_LB", "ACTIONS_LB", "PG", "REDIS", "RASA_BASE", "ACTIONS_BASE",
+                  "WEB_BASE")}
+    profile = ScaledProfile(root, overrides)
+    profile.prepare()
+    try:
+        profile.start_backing_services()
+        profile.start_nginx()
+        cfg = profile.cfg
+        # Migrated once, on PostgreSQL, with the generated password.
+        with psycopg2.connect(host="127.0.0.1", port=cfg.ports["PG"], user="rakel",
+                              password=profile.secret("scaled_pg_password"),
+                              dbname="rakel") as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('public.tickets'), to_regclass('public.feedback')")
+            assert cursor.fetchone() == ("tickets", "feedback")
+        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            psycopg2.connect(host="127.0.0.1", port=cfg.ports["PG"], user="rakel",
+                             password="guess", dbname="rakel")
+        # Redis wants its password.
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(host="127.0.0.1", port=cfg.ports["REDIS"]).set("k", "v")
+        assert redis.Redis(host="127.0.0.1", port=cfg.ports["REDIS"],
+                           password=profile.secret("scaled_redis_password")).ping()
+        # No replica is up: nginx tried both Rasa replicas, then answered 502.
+        response = requests.post(f"{profile.lb_url}/webhooks/rest/webhook",
+                                 json={"sender": "x", "message": "hei"}, timeout=10)
+        assert response.status_code == 502
+        tried = response.headers["X-Rakel-Upstream"].split(", ")
+        assert sorted(tried) == sorted(f"127.0.0.1:{p}" for p in cfg.replica_ports["rasa"])
+        pids = dict(profile.pids)
+    finally:
+        profile.down()
+    for name, pid in pids.items():
+        if pid > 0:
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
+                f"/proc/{pid}/status").read_text(), name
+    assert not (root / "pg").exists() and not (root / "state.json").exists()
+    import shutil
+
+    shutil.rmtree(root, ignore_errors=True)

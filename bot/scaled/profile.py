@@ -58,6 +58,9 @@ class ScaledProfile:
     config: ScaledConfig | None = None
     replicas: dict[str, Replica] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
+    # Our children when started in this process (reaped by us; `down` from another
+    # shell has only the pids).
+    children: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
 
     # --- addresses ---------------------------------------------------------------
     @property
@@ -98,7 +101,7 @@ class ScaledProfile:
     def common_env(self) -> dict[str, str]:
         cfg = self.cfg
         pg = self.postgres
-        env = dict(os.environ)
+        env = {**os.environ, **(self.overrides or {})}
         env.update(cfg.values)
         env.update({
             "RAKEL_PROFILE": "scaled",
@@ -145,6 +148,19 @@ class ScaledProfile:
 
     # --- lifecycle ---------------------------------------------------------------
     def up(self) -> None:
+        self.prepare()
+        try:
+            self.start_backing_services()
+            # Once, before any replica: the model all replicas load.
+            self._run_once(["train"], self.common_env(), "train")
+            self.start_replicas()
+            self.start_nginx()
+            self.wait_ready()
+        except BaseException:
+            self.down()
+            raise
+
+    def prepare(self) -> None:
         if (self.root / STATE).exists():
             raise RuntimeError(f"{self.root / STATE} exists: the profile is running "
                                "(`make scaled-down` first)")
@@ -152,22 +168,18 @@ class ScaledProfile:
         self.root.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(exist_ok=True)
         self.config = load_config(self.root, env)
-        try:
-            self._start_stores()
-            self.replicas = self.plan()
-            common = self.common_env()
-            # Once, before any replica: the schema, and the model all replicas load.
-            self._run_once(["migrate"], common, "migrate")
-            self._run_once(["train"], common, "train")
-            for replica in self.replicas.values():
-                self._spawn(replica.name, [sys.executable, "-m", "bot.cli", "run",
-                                           replica.group], replica.env)
-            self._start_nginx()
-            self._save()
-            self.wait_ready()
-        except BaseException:
-            self.down()
-            raise
+
+    def start_backing_services(self) -> None:
+        """PostgreSQL and Redis, then the migrations, once, before any replica."""
+        self._start_stores()
+        self._run_once(["migrate"], self.common_env(), "migrate")
+
+    def start_replicas(self) -> None:
+        """Every replica at once: Rasa's 30-60 s model load overlaps."""
+        self.replicas = self.plan()
+        for replica in self.replicas.values():
+            self._spawn(replica.name, [sys.executable, "-m", "bot.cli", "run", replica.group],
+                        replica.env)
 
     def _start_stores(self) -> None:
         self.postgres.start()
@@ -190,6 +202,7 @@ class ScaledProfile:
             process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True)
         self.pids[name] = process.pid
+        self.children[name] = process
         self._save()
 
     def nginx_values(self) -> dict[str, str]:
@@ -207,7 +220,7 @@ class ScaledProfile:
             "RAKEL_NGINX_ACTIONS_LISTEN": f"{LOOPBACK}:{self.cfg.ports['ACTIONS_LB']}",
         }
 
-    def _start_nginx(self) -> None:
+    def start_nginx(self) -> None:
         site = render_template(NGINX_TEMPLATE.read_text(), self.nginx_values())
         command = nginx_setup(self.root / "nginx", site)
         check = subprocess.run([*command, "-t", "-q"], capture_output=True, text=True,
@@ -238,6 +251,8 @@ class ScaledProfile:
         pid = self.pids.get(name)
         if pid is None or pid < 0:
             return False
+        if name in self.children:
+            return self.children[name].poll() is None
         try:
             finished, _ = os.waitpid(pid, os.WNOHANG)
             if finished:
@@ -253,20 +268,20 @@ class ScaledProfile:
     def kill(self, name: str) -> None:
         """SIGKILL one replica's whole process group: a crash, not a shutdown."""
         os.killpg(self.pids[name], signal.SIGKILL)
-        try:
-            os.waitpid(self.pids[name], 0)
-        except ChildProcessError:
-            pass
+        if name in self.children:
+            self.children[name].wait()
 
     def down(self, keep_data: bool = False) -> None:
         if not self.pids:
             self.load()
         if self.config is None:
             return
-        for name in [n for n in self.pids if n not in ("postgres", "redis")]:
-            stop_process_group(self.pids[name])
-        if "redis" in self.pids:
-            stop_process_group(self.pids["redis"])
+        names = [n for n in self.pids if n not in ("postgres", "redis")]
+        for name in [*names, "redis"]:
+            if name in self.pids:
+                stop_process_group(self.pids[name])
+            if name in self.children:
+                self.children.pop(name).wait()
         self.postgres.stop()
         (self.root / STATE).unlink(missing_ok=True)
         if not keep_data:
