@@ -8,6 +8,7 @@ database so operators set one kind of value, and give SQLite WAL and a busy time
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
@@ -29,11 +30,11 @@ class RakelTrackerStore(SQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         url = url or load_settings().tracker_db_url
+        # Rasa passes the endpoint's `url` as `host` to custom stores; ours is `url`.
+        kwargs.pop("host", None)
         parsed = make_url(url)
         backend = parsed.get_backend_name()
         if backend == "sqlite" and parsed.database:
-            from pathlib import Path
-
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(
             domain=domain,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa.core.channels.rest import RestInput
-from sanic.exceptions import BadRequest
+from sanic.exceptions import InvalidUsage as BadRequest  # 400 in sanic 21.12
 from sanic.request import Request
 
 from bot.channels.masking import MaskingInputMixin

@@ -239,13 +239,20 @@ class ScaledProfile:
                 continue
             while True:
                 if not self.alive(name):
-                    raise RuntimeError(f"{name} exited during start: see {self.logs / name}.log")
+                    raise RuntimeError(f"{name} exited during start; the end of "
+                                       f"{self.logs / name}.log:\n{self.log_tail(name)}")
                 if _answers(replica.ready_url):
                     break
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{name} not ready after {timeout:.0f}s: "
                                        f"see {self.logs / name}.log")
                 time.sleep(0.5)
+
+    def log_tail(self, name: str, lines: int = 25) -> str:
+        path = self.logs / f"{name}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def alive(self, name: str) -> bool:
         pid = self.pids.get(name)
