@@ -4,7 +4,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export RAKEL_VENV := $(VENV)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup train migrate validate run test eval bench lint
+.PHONY: help setup train migrate validate run test eval bench lint scaled-up scaled-down bench-scaled
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,3 +39,12 @@ bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 use
 
 teams-package: ## build dist/rakel-teams.zip (needs RAKEL_TEAMS_APP_ID, RAKEL_PORTAL_URL)
 	@python teams/package.py
+
+scaled-up: train ## scale-out profile on this machine: PostgreSQL, Redis, nginx, 2+2 replicas
+	@python -m bot.scaled up
+
+scaled-down: ## stop everything `make scaled-up` started
+	@python -m bot.scaled down
+
+bench-scaled: train ## throughput of the scaled profile through nginx: 1 vs 2 replicas
+	@python scripts/bench_scaled.py

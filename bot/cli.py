@@ -76,6 +76,13 @@ def run_worker(settings: Settings) -> None:
     serve(settings)
 
 
+def safe_url(url: str) -> str:
+    """A database URL for printing: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    return repr(make_url(url))
+
+
 def banner(settings: Settings) -> str:
     return "\n".join(
         [
@@ -84,8 +91,8 @@ def banner(settings: Settings) -> str:
             f"  Action server   {settings.action_server_url}",
             f"  Web service     http://{settings.web_host}:{settings.web_port}"
             f"  (health: /health)",
-            f"  Database        {settings.db_url}",
-            f"  Tracker store   {settings.tracker_db_url}",
+            f"  Database        {safe_url(settings.db_url)}",
+            f"  Tracker store   {safe_url(settings.tracker_db_url)}",
         ]
     )
 
@@ -151,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         database = Database(settings.db_url)
         migrate.upgrade(database)
         database.dispose()
-        print(f"database up to date: {settings.db_url}")
+        print(f"database up to date: {safe_url(settings.db_url)}")
     elif args.command == "validate":
         import subprocess
 

@@ -101,6 +101,30 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+PROFILES = ("single", "scaled")
+
+
+def check_profile(env: Mapping[str, str], db_url: str, tracker_db_url: str) -> None:
+    """RAKEL_PROFILE=scaled promises shared state; refuse a replica that would not share it.
+
+    A replica left on the SQLite defaults or the in-memory lock store would answer,
+    but keep its own copy of conversations: fail at start instead.
+    """
+    profile = env.get("RAKEL_PROFILE") or "single"
+    if profile not in PROFILES:
+        raise SettingsError(f"RAKEL_PROFILE must be one of {', '.join(PROFILES)}, got {profile!r}")
+    if profile != "scaled":
+        return
+    for name, url in (("RAKEL_DB_URL", db_url), ("RAKEL_TRACKER_DB_URL", tracker_db_url)):
+        if not url.startswith("postgresql"):
+            raise SettingsError(f"RAKEL_PROFILE=scaled needs {name} on PostgreSQL "
+                                f"(postgresql+psycopg2://…), got {url.split(':', 1)[0]}:")
+    endpoints = env.get("RAKEL_ENDPOINTS", "")
+    if not endpoints or Path(endpoints).name == "endpoints.yml":
+        raise SettingsError("RAKEL_PROFILE=scaled needs RAKEL_ENDPOINTS=endpoints.scaled.yml "
+                            "(Redis lock store shared by the Rasa replicas)")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("RAKEL_VAR_DIR", PROJECT_ROOT / "var")).resolve()
@@ -108,11 +132,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         key: env.get(f"RAKEL_{key.upper()}", default)
         for key, default in CONTACT_DEFAULTS.items()
     }
+    db_url = env.get("RAKEL_DB_URL") or f"sqlite:///{var_dir / 'rakel.db'}"
+    tracker_db_url = env.get("RAKEL_TRACKER_DB_URL") or f"sqlite:///{var_dir / 'tracker.db'}"
+    check_profile(env, db_url, tracker_db_url)
     return Settings(
         var_dir=var_dir,
-        db_url=env.get("RAKEL_DB_URL") or f"sqlite:///{var_dir / 'rakel.db'}",
-        tracker_db_url=env.get("RAKEL_TRACKER_DB_URL")
-        or f"sqlite:///{var_dir / 'tracker.db'}",
+        db_url=db_url,
+        tracker_db_url=tracker_db_url,
         rasa_url=env.get("RAKEL_RASA_URL", "http://127.0.0.1:5005"),
         action_server_url=env.get("RAKEL_ACTION_SERVER_URL", "http://127.0.0.1:5055"),
         web_host=env.get("RAKEL_WEB_HOST", "127.0.0.1"),

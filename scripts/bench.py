@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,8 +97,13 @@ class RssSampler:
         self._thread.join()
 
 
+# observe(sender, text, response or None, reply body or None) sees every message:
+# the scaled tests use it to follow which replica answered each conversation.
+Observer = Callable[[str, str, "aiohttp.ClientResponse | None", "list | None"], None]
+
+
 async def run_level(url: str, users: int, conversations: list[list[str]], rounds: int,
-                    pids: dict[str, int]) -> LevelResult:
+                    pids: dict[str, int], observe: Observer | None = None) -> LevelResult:
     result = LevelResult(users)
     timeout = aiohttp.ClientTimeout(total=120)
 
@@ -109,10 +115,15 @@ async def run_level(url: str, users: int, conversations: list[list[str]], rounds
                 try:
                     async with session.post(url, json={"sender": sender, "message": text}) as r:
                         body = await r.json(content_type=None)
-                        if r.status != 200 or not isinstance(body, list) or not body:
+                        ok = r.status == 200 and isinstance(body, list) and bool(body)
+                        if not ok:
                             result.errors += 1
+                        if observe is not None:
+                            observe(sender, text, r, body if ok else None)
                 except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
                     result.errors += 1
+                    if observe is not None:
+                        observe(sender, text, None, None)
                 result.latencies.append(time.perf_counter() - started)
 
     connector = aiohttp.TCPConnector(limit=users)

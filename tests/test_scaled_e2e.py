@@ -1,0 +1,315 @@
+"""The scaled profile for real: PostgreSQL, Redis, nginx and 2 Rasa + 2 action-server
+replicas started by `bot.scaled` (what `make scaled-up` runs), talked to through
+nginx like a user would, and losing a replica of each kind under load."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from sqlalchemy import create_engine, text
+
+from bot.scaled.profile import ScaledProfile
+from bot.settings import PROJECT_ROOT
+
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+from bench import run_level  # noqa: E402 - the benchmark's load generator
+
+pytestmark = pytest.mark.scaled
+
+PORT_SETTINGS = ("LB", "RASA_LB", "ACTIONS_LB", "PG", "REDIS", "RASA_BASE", "ACTIONS_BASE",
+                 "WEB_BASE")
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+
+
+def reply(name: str) -> str:
+    """A response's text as domain.yml has it (content, not test literals)."""
+    return DOMAIN["responses"][name][0]["text"]
+
+
+def faq(article_id: str) -> str:
+    return '/faq{"article_id": "%s"}' % article_id  # noqa: UP031 - the button payload form
+
+
+# Button flows whose later answers depend on state (slots, the last bot question):
+# after "Hjalp dette?", "nei" must get the apology and the ticket offer, and "nei"
+# to the offer the polite close — whichever replica holds the conversation.
+STATEFUL_FLOWS = {
+    "not_helped": [(faq("mfa_setup_app"), "utter_ask_helped"),
+                   ("/deny", "utter_offer_ticket"),
+                   ("/deny", "utter_no_ticket_ok")],
+    "helped": [(faq("teams_camera_sound"), "utter_ask_helped"),
+               ("/affirm", "utter_glad_helped")],
+}
+
+
+def socketio_credentials(root: Path) -> Path:
+    """The project's channels plus Rasa's stock socketio channel at /socket.io.
+
+    It tests what nginx must do for any socketio channel (sticky long-polling,
+    websocket upgrade); the widget's own channel brings its own authentication.
+    """
+    channels = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text()) or {}
+    channels = {name: value for name, value in channels.items() if "socketio" not in name}
+    channels["socketio"] = {"user_message_evt": "user_uttered",
+                            "bot_message_evt": "bot_uttered", "session_persistence": True}
+    path = root / "credentials.yml"
+    path.write_text(yaml.safe_dump(channels))
+    return path
+
+
+@pytest.fixture(scope="module")
+def scaled() -> Iterator[ScaledProfile]:
+    # Not pytest's tmp_path: that is mode 700, and PostgreSQL runs as `postgres`.
+    root = Path(tempfile.mkdtemp(prefix="rakel-scaled-"))
+    root.chmod(0o755)
+    overrides = {f"RAKEL_SCALED_{name}_PORT": "0" for name in PORT_SETTINGS}
+    overrides["RAKEL_CREDENTIALS"] = str(socketio_credentials(root))
+    profile = ScaledProfile(root, overrides)
+    try:
+        profile.up()
+        yield profile
+    finally:
+        profile.down()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def rakel_db(scaled: ScaledProfile) -> Iterator:
+    engine = create_engine(scaled.postgres.url("rakel"), future=True)
+    yield engine
+    engine.dispose()
+
+
+def say(scaled: ScaledProfile, sender: str, message: str) -> tuple[list[str], str]:
+    response = requests.post(f"{scaled.lb_url}/webhooks/rest/webhook",
+                             json={"sender": sender, "message": message}, timeout=120)
+    assert response.status_code == 200, response.text
+    return [m.get("text", "") for m in response.json()], response.headers["X-Rakel-Upstream"]
+
+
+def test_a_conversation_keeps_its_state_when_replicas_alternate(scaled, rakel_db):
+    sender = f"scaled-{uuid.uuid4().hex[:10]}"
+    texts, first = say(scaled, sender, faq("mfa_setup_app"))
+    assert texts[-1] == reply("utter_ask_helped")
+    # The answer to "Hjalp dette?" arrives at the other replica...
+    texts, second = say(scaled, sender, "/deny")
+    assert second != first, "nginx sent both messages to the same Rasa replica"
+    # ...which still knows what was asked: the apology and the ticket offer.
+    assert texts == [reply("utter_sorry_not_helped"), reply("utter_offer_ticket")]
+    texts, third = say(scaled, sender, "/deny")
+    assert third != second
+    assert texts == [reply("utter_no_ticket_ok")]
+    assert {first, second} == {f"127.0.0.1:{p}" for p in scaled.cfg.replica_ports["rasa"]}
+
+    # The feedback row is in the shared PostgreSQL database, once.
+    with rakel_db.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT article_id, helped FROM feedback WHERE conversation_id = :c"),
+            {"c": sender}).all()
+    assert [tuple(r) for r in rows] == [("mfa_setup_app", False)]
+
+    # The whole conversation is in the tracker store, seen through either replica.
+    token = scaled.secret("rasa_token")
+    for _ in range(2):
+        tracker = requests.get(f"{scaled.rasa_api_url}/conversations/{sender}/tracker",
+                               params={"token": token}, timeout=30).json()
+        assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == [
+            faq("mfa_setup_app"), "/deny", "/deny"]
+
+
+def test_web_pages_and_health_are_served_through_nginx(scaled):
+    response = requests.get(f"{scaled.lb_url}/health", timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "ok"
+    assert response.headers["X-Rakel-Upstream"].startswith("127.0.0.1:")
+
+
+async def socketio_conversation(url: str, transports: list[str]) -> list[dict]:
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    received: list[dict] = []
+    done = asyncio.Event()
+    session: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    @client.on("session_confirm")
+    async def on_session(session_id):  # type: ignore[no-untyped-def]
+        session.set_result(session_id)
+
+    @client.on("bot_uttered")
+    async def on_bot(message):  # type: ignore[no-untyped-def]
+        received.append(message)
+        if message.get("text") == reply("utter_ask_helped"):
+            done.set()
+
+    await client.connect(url, transports=transports, socketio_path="/socket.io")
+    try:
+        await client.emit("session_request", {"session_id": None})
+        session_id = await asyncio.wait_for(session, 30)
+        await client.emit("user_uttered", {"message": faq("teams_camera_sound"),
+                                           "session_id": session_id})
+        await asyncio.wait_for(done.wait(), 60)
+    finally:
+        await client.disconnect()
+    return received
+
+
+@pytest.mark.parametrize("transports", [["polling"], ["websocket"]])
+def test_socketio_through_nginx(scaled, transports):
+    access_log = scaled.root / "nginx" / "logs" / "access.log"
+    before = len(access_log.read_text().splitlines())
+    received = asyncio.run(socketio_conversation(scaled.lb_url, transports))
+    assert received[-1]["text"] == reply("utter_ask_helped")
+    lines = [line for line in access_log.read_text().splitlines()[before:]
+             if "/socket.io/" in line]
+    upstreams = {line.split("upstream=")[1].split()[0] for line in lines}
+    if transports == ["polling"]:
+        # Several HTTP requests carried one engine.io session: all to one replica.
+        assert len(lines) >= 3
+        assert len(upstreams) == 1, lines
+
+
+@dataclass
+class Recorder:
+    """What the load generator saw, per conversation, in order."""
+
+    messages: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    # Set once `signal_after` messages have been answered (or failed).
+    signal_after: int | None = None
+    reached: asyncio.Event | None = None
+
+    def __call__(self, sender, message, response, body) -> None:
+        self.messages[sender].append({
+            "message": message,
+            "ok": body is not None,
+            "upstream": response.headers.get("X-Rakel-Upstream") if response else None,
+            "texts": [m.get("text", "") for m in body or []],
+            "at": time.monotonic(),
+        })
+        if self.reached is not None and self.total() >= (self.signal_after or 0):
+            self.reached.set()
+
+    def total(self) -> int:
+        return sum(len(m) for m in self.messages.values())
+
+
+def load_conversations() -> list[list[str]]:
+    natural = yaml.safe_load((PROJECT_ROOT / "bench" / "conversations.yml").read_text())[
+        "conversations"]
+    stateful = [[message for message, _ in flow] for flow in STATEFUL_FLOWS.values()]
+    # Every other simulated employee runs a stateful flow.
+    return [c for pair in zip(natural, stateful * len(natural), strict=False) for c in pair]
+
+
+def check_stateful(recorder: Recorder) -> tuple[int, int, list[str]]:
+    """Compare the stateful flows' answers with what the flow expects.
+
+    Returns (flows seen, flows that changed replica, senders of flows with a wrong
+    or missing answer). Once one step went wrong, the later steps lack their context
+    (the user would have resent the message), so only the first deviation counts.
+    """
+    seen = switched = 0
+    disrupted: list[str] = []
+    expected = {tuple(m for m, _ in flow): [r for _, r in flow]
+                for flow in STATEFUL_FLOWS.values()}
+    for sender, messages in recorder.messages.items():
+        key = tuple(m["message"] for m in messages)
+        if key not in expected:
+            continue
+        seen += 1
+        if not all(m["ok"] and m["texts"][-1] == reply(r)
+                   for m, r in zip(messages, expected[key], strict=True)):
+            disrupted.append(sender)
+            continue
+        upstreams = [m["upstream"] for m in messages]
+        switched += any(a != b for a, b in pairwise(upstreams))
+    return seen, switched, disrupted
+
+
+def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled):
+    recorder = Recorder()
+    url = f"{scaled.lb_url}/webhooks/rest/webhook"
+    result = asyncio.run(run_level(url, 50, load_conversations(), 1, {}, observe=recorder))
+    assert result.errors == 0
+    assert len(recorder.messages) == 50
+    served = {m["upstream"] for ms in recorder.messages.values() for m in ms}
+    assert served == {f"127.0.0.1:{p}" for p in scaled.cfg.replica_ports["rasa"]}
+    checked, switched, disrupted = check_stateful(recorder)
+    assert checked == 25
+    assert disrupted == [], [recorder.messages[s] for s in disrupted]
+    # Round robin under load: most stateful flows changed replica mid-conversation,
+    # and all of them got the right follow-ups (checked above).
+    assert switched >= 10, f"only {switched} of {checked} flows changed replica"
+    print(f"\n50 conversations, {result.throughput:.1f} msg/s, p95 "
+          f"{result.pct(0.95):.0f} ms, {switched}/{checked} stateful flows switched replica")
+
+
+def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
+    recorder = Recorder()
+    url = f"{scaled.lb_url}/webhooks/rest/webhook"
+    conversations = load_conversations()
+    users, rounds = 30, 2
+    expected_messages = sum(len(conversations[(i + r) % len(conversations)])
+                            for i in range(users) for r in range(rounds))
+
+    async def load_and_kill() -> float:
+        recorder.signal_after, recorder.reached = expected_messages // 4, asyncio.Event()
+        task = asyncio.create_task(run_level(url, users, conversations, rounds, {},
+                                             observe=recorder))
+        await recorder.reached.wait()
+        killed_at = time.monotonic()
+        # A crash, not a shutdown: SIGKILL to the whole process group.
+        await asyncio.to_thread(scaled.kill, "rasa-1")
+        await asyncio.to_thread(scaled.kill, "actions-1")
+        await task
+        return killed_at
+
+    killed_at = asyncio.run(load_and_kill())
+    assert not scaled.alive("rasa-1") and not scaled.alive("actions-1")
+    assert recorder.total() == expected_messages
+
+    survivor = f"127.0.0.1:{scaled.cfg.replica_ports['rasa'][1]}"
+    failures = {}
+    for sender, messages in recorder.messages.items():
+        failed = [m for m in messages if not m["ok"]]
+        failures[sender] = len(failed)
+        # At most one message per conversation is lost to the crash...
+        assert len(failed) <= 1, (sender, messages)
+        # ...and the conversation goes on: its last message is answered.
+        assert messages[-1]["ok"], (sender, messages)
+        for message in messages:
+            if message["ok"] and message["at"] > killed_at + 1:
+                assert message["upstream"].split(", ")[-1] == survivor
+    assert sum(failures.values()) < len(recorder.messages)
+    # Button flows: right answers throughout, except where the crash hit one step.
+    seen, _, disrupted = check_stateful(recorder)
+    assert len(disrupted) <= users // 2, f"{len(disrupted)} of {seen} flows disrupted"
+
+    # Feedback of the stateful flows: once for every flow that went through, never
+    # twice (nginx never resent a message that had reached a replica).
+    with rakel_db.connect() as connection:
+        counts = dict(connection.execute(text(
+            "SELECT conversation_id, count(*) FROM feedback GROUP BY conversation_id")).all())
+    flows = {tuple(m for m, _ in flow) for flow in STATEFUL_FLOWS.values()}
+    for sender, messages in recorder.messages.items():
+        if tuple(m["message"] for m in messages) in flows:
+            if all(m["ok"] for m in messages):
+                assert counts.get(sender) == 1, (sender, messages)
+            else:
+                assert counts.get(sender, 0) <= 1, (sender, messages)
+    print(f"\nkilled rasa-1 and actions-1 after {expected_messages // 4} messages: "
+          f"{sum(failures.values())} failed message(s) in {len(recorder.messages)} "
+          f"conversations, {sum(bool(f) for f in failures.values())} affected")
