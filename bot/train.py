@@ -151,8 +151,11 @@ def _prune(directory: Path, keep: Path, keep_count: int = 3) -> None:
         if old != keep:
             old.unlink(missing_ok=True)
             old.with_suffix("").with_suffix(".json").unlink(missing_ok=True)
+    # Leftovers of interrupted trainings; a folder younger than this may belong to a
+    # training still running in another process sharing the cache.
+    cutoff = time.time() - 6 * 3600
     for stale in directory.glob("tmp*"):
-        if stale.is_dir():
+        if stale.is_dir() and stale.stat().st_mtime < cutoff:
             shutil.rmtree(stale, ignore_errors=True)
 
 
