@@ -302,9 +302,10 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
         failures[sender] = len(failed)
         # At most one message per conversation is lost to the crash...
         assert len(failed) <= 1, (sender, messages)
-        # ...and the conversation goes on: what follows it is answered,
-        assert all(m["ok"] for m in messages[messages.index(failed[0]) + 1:] if failed)
         if failed:
+            # ...and the conversation goes on: what follows it is answered,
+            after = messages[messages.index(failed[0]) + 1:]
+            assert all(m["ok"] for m in after), (sender, messages)
             resend[sender] = failed[0]["message"]
         for message in messages:
             if message["ok"] and message["at"] > killed_at + 1:
@@ -320,18 +321,24 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     seen, _, disrupted = check_stateful(recorder)
     assert len(disrupted) <= users // 2, f"{len(disrupted)} of {seen} flows disrupted"
 
-    # Feedback of the stateful flows: once for every flow that went through, never
-    # twice (nginx never resent a message that had reached a replica).
+    # Feedback rows of the stateful flows: one for every flow that went through; in
+    # a disrupted flow never more rows than answers the user actually sent (nginx
+    # resends nothing). A message that failed at the client may still have written
+    # its row before the crash, and the user's resend then writes another: the
+    # at-least-once cost of a non-idempotent action, see docs/scaling.md.
     with rakel_db.connect() as connection:
         counts = dict(connection.execute(text(
             "SELECT conversation_id, count(*) FROM feedback GROUP BY conversation_id")).all())
     flows = {tuple(m for m, _ in flow) for flow in STATEFUL_FLOWS.values()}
+    answers = ("/affirm", "/deny")
     for sender, messages in recorder.messages.items():
-        if tuple(m["message"] for m in messages) in flows:
-            if all(m["ok"] for m in messages):
-                assert counts.get(sender) == 1, (sender, messages)
-            else:
-                assert counts.get(sender, 0) <= 1, (sender, messages)
+        if tuple(m["message"] for m in messages) not in flows:
+            continue
+        if all(m["ok"] for m in messages):
+            assert counts.get(sender) == 1, (sender, messages)
+        else:
+            sent = sum(m["message"] in answers for m in messages) + (resend[sender] in answers)
+            assert counts.get(sender, 0) <= sent, (sender, messages)
     print(f"\nkilled rasa-1 and actions-1 after {expected_messages // 4} messages: "
           f"{sum(failures.values())} failed message(s) in {len(recorder.messages)} "
           f"conversations, {sum(bool(f) for f in failures.values())} affected")
