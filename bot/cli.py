@@ -6,6 +6,9 @@
   run rasa|actions|web
                     start one process (the Procfile uses these)
   banner            print where every process listens
+  create-staff USER [--admin]
+                    create a service-desk account; the password is read from the
+                    terminal (or stdin when piped), never from the command line
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -68,6 +70,12 @@ def run_web(settings: Settings) -> None:
     serve(settings)
 
 
+def run_worker(settings: Settings) -> None:
+    from bot.worker import serve
+
+    serve(settings)
+
+
 def safe_url(url: str) -> str:
     """A database URL for printing: the password replaced by ***."""
     from sqlalchemy.engine import make_url
@@ -89,6 +97,37 @@ def banner(settings: Settings) -> str:
     )
 
 
+def read_password() -> str:
+    """From the terminal without echo, or the first line of stdin when piped."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Passord: ")
+        if getpass.getpass("Gjenta passordet: ") != first:
+            raise ValueError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def create_staff(settings: Settings, username: str, *, is_admin: bool) -> int:
+    from bot.db import Database
+    from bot.web.staff_accounts import AccountError
+    from bot.web.staff_accounts import create_staff as create
+
+    try:
+        password = read_password()
+        database = Database(settings.db_url)
+        try:
+            user = database.run(lambda s: create(s, username, password, is_admin=is_admin))
+        finally:
+            database.dispose()
+    except (AccountError, ValueError) as exc:
+        print(f"create-staff: {exc}", file=sys.stderr)
+        return 2
+    print(f"created staff account {user.username!r}" + (" (admin)" if is_admin else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,8 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate")
     sub.add_parser("validate")
     sub.add_parser("banner")
+    sub.add_parser("retention", help="delete conversations and closed tickets older "
+                   "than RAKEL_RETENTION_DAYS, once")
+    staff = sub.add_parser("create-staff")
+    staff.add_argument("username")
+    staff.add_argument("--admin", action="store_true")
     run = sub.add_parser("run")
-    run.add_argument("process", choices=["rasa", "actions", "web"])
+    run.add_argument("process", choices=["rasa", "actions", "web", "worker"])
     args = parser.parse_args(argv)
     settings = load_settings()
     # Rakel runs on closed networks: no usage telemetry from Rasa.
@@ -124,10 +168,19 @@ def main(argv: list[str] | None = None) -> int:
                    "--config", str(CONFIG), "--domain", str(DOMAIN),
                    "--data", *data_paths(settings)]
         return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
+    elif args.command == "retention":
+        from bot.retention import run_retention
+
+        result = run_retention(settings)
+        print(f"deleted {result.tracker_events} tracker events and {result.tickets} "
+              f"closed tickets older than {result.cutoff.isoformat()}")
     elif args.command == "banner":
         print(banner(settings))
+    elif args.command == "create-staff":
+        return create_staff(settings, args.username, is_admin=args.admin)
     elif args.command == "run":
-        {"rasa": run_rasa, "actions": run_actions, "web": run_web}[args.process](settings)
+        {"rasa": run_rasa, "actions": run_actions, "web": run_web,
+         "worker": run_worker}[args.process](settings)
     return 0
 
 

@@ -158,3 +158,36 @@ class OutboxMessage(Base):
     next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     delivered_at = Column(DateTime(timezone=True), nullable=True, index=True)
     last_error = Column(Text, nullable=True)
+
+
+class StaffUser(Base):
+    """A service-desk account for the review pages (argon2 hash, never a password)."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(128), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    is_admin = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_login_at = Column(DateTime(timezone=True), nullable=True)
+
+
+# --- channel conversation references (Teams) ---------------------------------
+class TeamsConversationReference(Base):
+    """Where to reach a Teams user, so Rakel can write first (e.g. "your case is solved").
+
+    Updated from every validated activity; `user_id` is the Bot Framework `from.id`.
+    """
+
+    __tablename__ = "teams_conversation_references"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(String(255), nullable=False, unique=True)
+    aad_object_id = Column(String(64), nullable=True, index=True)
+    tenant_id = Column(String(64), nullable=True)
+    service_url = Column(String(512), nullable=False)
+    conversation_id = Column(String(512), nullable=False)
+    bot_id = Column(String(255), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,15 @@ class Settings:
     contacts: Mapping[str, str] = field(default_factory=dict)
     itsm_url: str | None = None
     retention_days: int = 90
+    # ITSM forwarding by the worker (bot/worker.py). The lease must outlast a request:
+    # a claimed row only becomes due again when its worker has surely given up or died.
+    itsm_token: str | None = None
+    itsm_timeout_seconds: float = 10.0
+    itsm_retry_base_seconds: float = 5.0
+    itsm_retry_max_seconds: float = 3600.0
+    outbox_lease_seconds: float = 60.0
+    worker_poll_seconds: float = 2.0
+    retention_interval_seconds: float = 3600.0
 
     def secret(self, name: str) -> str:
         """A secret from the environment, else one generated once into var/.
@@ -77,6 +86,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than 0, got {raw!r}")
+    return value
 
 
 PROFILES = ("single", "scaled")
@@ -125,4 +147,74 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         contacts=contacts,
         itsm_url=env.get("RAKEL_ITSM_URL") or None,
         retention_days=_int(env, "RAKEL_RETENTION_DAYS", 90),
+        itsm_token=env.get("RAKEL_ITSM_TOKEN") or None,
+        itsm_timeout_seconds=_float(env, "RAKEL_ITSM_TIMEOUT_SECONDS", 10.0),
+        itsm_retry_base_seconds=_float(env, "RAKEL_ITSM_RETRY_BASE_SECONDS", 5.0),
+        itsm_retry_max_seconds=_float(env, "RAKEL_ITSM_RETRY_MAX_SECONDS", 3600.0),
+        outbox_lease_seconds=_float(env, "RAKEL_OUTBOX_LEASE_SECONDS", 60.0),
+        worker_poll_seconds=_float(env, "RAKEL_WORKER_POLL_SECONDS", 2.0),
+        retention_interval_seconds=_float(env, "RAKEL_RETENTION_INTERVAL_SECONDS", 3600.0),
     )
+
+
+# --- channels -----------------------------------------------------------------
+# Read by the channel classes inside the Rasa process (Rasa builds them from
+# credentials.yml, which holds no secrets). Kept apart from `Settings` because only
+# that process needs them.
+
+MS_LOGIN = "https://login.microsoftonline.com"
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """Microsoft Teams (Bot Framework) bot registration; `configured` is False when unset."""
+
+    app_id: str | None
+    app_password: str | None = field(default=None, repr=False)
+    tenant_id: str | None = None
+    token_url: str | None = None
+    openid_config_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    jwks_url: str | None = None  # None: the jwks_uri named by the OpenID configuration
+    issuer: str = "https://api.botframework.com"
+
+    @property
+    def missing(self) -> list[str]:
+        names = {"RAKEL_TEAMS_APP_ID": self.app_id,
+                 "RAKEL_TEAMS_APP_PASSWORD": self.app_password,
+                 "RAKEL_TEAMS_TENANT_ID": self.tenant_id}
+        return [name for name, value in names.items() if not value]
+
+    @property
+    def configured(self) -> bool:
+        return not self.missing
+
+
+def load_teams_settings(env: Mapping[str, str] | None = None) -> TeamsSettings:
+    env = os.environ if env is None else env
+    tenant = env.get("RAKEL_TEAMS_TENANT_ID") or None
+    defaults = TeamsSettings(app_id=None)
+    return TeamsSettings(
+        app_id=env.get("RAKEL_TEAMS_APP_ID") or None,
+        app_password=env.get("RAKEL_TEAMS_APP_PASSWORD") or None,
+        tenant_id=tenant,
+        # Single-tenant authority: the multi-tenant botframework.com authority Rasa 3.6
+        # hard-codes is deprecated and refuses new single-tenant bots.
+        token_url=env.get("RAKEL_TEAMS_TOKEN_URL")
+        or (f"{MS_LOGIN}/{tenant}/oauth2/v2.0/token" if tenant else None),
+        openid_config_url=env.get("RAKEL_TEAMS_OPENID_CONFIG_URL")
+        or defaults.openid_config_url,
+        jwks_url=env.get("RAKEL_TEAMS_JWKS_URL") or None,
+        issuer=env.get("RAKEL_TEAMS_ISSUER") or defaults.issuer,
+    )
+
+
+def widget_origins(settings: Settings, env: Mapping[str, str] | None = None) -> list[str]:
+    """Browser origins allowed to open the widget's socket.
+
+    RAKEL_WIDGET_ORIGINS, comma-separated; by default the web service's own origin.
+    """
+    env = os.environ if env is None else env
+    raw = env.get("RAKEL_WIDGET_ORIGINS", "")
+    origins = [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
+    return origins or [f"http://127.0.0.1:{settings.web_port}",
+                       f"http://localhost:{settings.web_port}"]

@@ -11,14 +11,18 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.fake_microsoft import FakeMicrosoft
 from tests.support.processes import ROOT, Rakel, free_port, make_env
+
+# A throwaway PostgreSQL cluster for storage tests (fixtures postgres_server, postgres_url).
+pytest_plugins = ["tests.support.postgres"]
 
 
 @pytest.fixture(scope="session")
 def rakel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rakel]:
     """Rasa server, action server and web service, started once for the session."""
     var_dir = tmp_path_factory.mktemp("rakel-var")
-    ports = {name: free_port() for name in ("rasa", "actions", "web")}
+    ports = {name: free_port() for name in ("rasa", "actions", "web", "microsoft")}
     env = make_env(var_dir, ports)
     subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=ROOT, env=env, check=True)
     logs = var_dir / "logs"
@@ -52,6 +56,10 @@ class RestClient:
     def texts(self, text: str, metadata: dict | None = None) -> list[str]:
         return [m.get("text", "") for m in self.say(text, metadata)]
 
+    def reply(self, text: str, metadata: dict | None = None) -> str:
+        """All reply texts as one string (Rasa sends each paragraph as a message)."""
+        return "\n\n".join(self.texts(text, metadata))
+
     def tracker(self) -> dict:
         response = requests.get(
             f"{self.rakel.rasa_url}/conversations/{self.sender}/tracker",
@@ -59,6 +67,14 @@ class RestClient:
         )
         response.raise_for_status()
         return response.json()
+
+
+@pytest.fixture(scope="session")
+def microsoft(rakel: Rakel) -> Iterator[FakeMicrosoft]:
+    """Microsoft's side of Teams (keys, token endpoint, Bot Connector) on the port Rakel uses."""
+    fake = FakeMicrosoft(port=rakel.ports["microsoft"]).start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture

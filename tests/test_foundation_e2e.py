@@ -23,8 +23,8 @@ def test_it_question_gets_the_knowledge_article(user):
     article = knowledge.get("mfa_setup_app")
     messages = user.say("hvordan setter jeg opp tofaktor på mobilen?")
     texts = [m.get("text", "") for m in messages]
-    assert knowledge.render(article).strip() in texts[0]
-    assert "Kilde: ROR-IKT årsrapport 2020" in texts[0] or article.general_guidance
+    # Rasa's output channels send each paragraph of a text as its own message.
+    assert knowledge.render(article).strip() in "\n\n".join(texts)
     # Then Rakel asks whether it helped, with yes/no buttons.
     assert texts[-1] == "Hjalp dette?"
     assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]

@@ -11,6 +11,7 @@ import functools
 from bot.db import Database
 from bot.knowledge import KnowledgeBase
 from bot.settings import Settings, load_settings
+from bot.topics import TopicMap
 
 
 @functools.cache
@@ -31,7 +32,7 @@ def database() -> Database:
 def reset() -> None:
     if database.cache_info().currsize:
         database().dispose()
-    for cached in (settings, knowledge, database):
+    for cached in (settings, knowledge, database, topics):
         cached.cache_clear()
 
 
@@ -47,3 +48,8 @@ async def record_safely(work, what: str) -> None:  # type: ignore[no-untyped-def
         await database().run_async(work)
     except Exception:  # noqa: BLE001 - any storage fault: log it, keep talking
         logging.getLogger(__name__).exception("could not store %s", what)
+
+
+@functools.cache
+def topics() -> TopicMap:
+    return TopicMap.load()

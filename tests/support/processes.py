@@ -71,12 +71,12 @@ class Rakel:
         }[name]
 
     def start(self, name: str, timeout: float = 240) -> None:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", name],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run", name],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes[name] = process
         url = self.readiness_url(name)
         if name == "web":
@@ -140,5 +140,13 @@ def make_env(var_dir: Path, ports: dict[str, int], extra: dict[str, str] | None 
             "TF_CPP_MIN_LOG_LEVEL": "2",
         }
     )
+    if "microsoft" in ports:
+        # The Teams channel talks to local fakes of Microsoft's endpoints
+        # (tests/support/fake_microsoft.py, started by the `microsoft` fixture).
+        from tests.support.fake_microsoft import FakeMicrosoft
+
+        env.update(FakeMicrosoft(port=ports["microsoft"]).env())
+    # The widget's socket accepts the web service's origin (the demo page).
+    env["RAKEL_WIDGET_ORIGINS"] = f"http://127.0.0.1:{ports['web']}"
     env.update(extra or {})
     return env

@@ -1,0 +1,298 @@
+"""Hand-off to the service desk: the ticket form, creating a ticket, its status.
+
+Flow: a trigger (request_human, or "ja" to utter_offer_ticket) runs
+action_prepare_ticket, which prefills what Rakel already knows (the user's question,
+the channel identity, the topic); ticket_form then asks only for what is missing,
+shows a summary (action_ask_ticket_confirmed) and action_create_ticket stores it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions import services
+from bot.actions.nlu import selected_article_id
+from bot.privacy import PHONE_MASK, mask_text
+from bot.tickets.labels import (
+    local_time,
+    match_field,
+    match_municipality,
+    match_priority,
+    priority_label,
+    status_label,
+)
+from bot.tickets.repository import (
+    create_ticket,
+    find_for_requester,
+    latest_for_requester,
+    parse_public_id,
+)
+from bot.tickets.transcript import build_transcript, last_questions, question_events
+from bot.topics import DEFAULT_TOPIC
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = ("ticket_description", "ticket_municipality", "ticket_priority",
+              "ticket_contact", "ticket_confirmed")
+TICKET_SLOTS = (*FORM_SLOTS, "ticket_category")
+# Ticket categories are the knowledge topics; chitchat and the like are not cases.
+CATEGORIES = ("teams", "two_factor", "home_office", "pc_replacement", "service_desk")
+IDENTITY_KEY = "rakel_identity"
+MIN_DESCRIPTION_LENGTH = 10
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def reset_ticket_slots() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in (*TICKET_SLOTS, "requested_slot")]
+
+
+def identity(tracker: Tracker) -> dict[str, Any] | None:
+    """The verified channel identity of the latest message (never client-supplied:
+    channels drop `rakel_identity` from what clients send)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            value = (event.get("metadata") or {}).get(IDENTITY_KEY)
+            return value if isinstance(value, dict) and value.get("id") else None
+    return None
+
+
+def identity_contact(tracker: Tracker) -> str | None:
+    """How the service desk reaches a verified user: their name in that channel."""
+    found = identity(tracker)
+    if not found:
+        return None
+    contact = str(found.get("name") or found["id"])
+    return f"{contact} ({found['source']})" if found.get("source") else contact
+
+
+def requester(tracker: Tracker) -> tuple[str, str | None]:
+    """(requester_id, display name): the identity, else the conversation id."""
+    found = identity(tracker)
+    if found:
+        return str(found["id"]), found.get("name")
+    return tracker.sender_id, None
+
+
+def category(tracker: Tracker) -> str:
+    """Topic of the question that led to the hand-off; service_desk when unknown."""
+    questions = question_events(tracker.events)
+    intent = None
+    if questions:
+        parse = questions[-1].get("parse_data") or {}
+        intent = (parse.get("intent") or {}).get("name")
+        if intent == "faq" and (article := selected_article_id(parse)):
+            intent = f"faq/{article}"
+    elif tracker.get_slot("last_article"):
+        intent = f"faq/{tracker.get_slot('last_article')}"
+    topic = services.topics().topic_of(intent)
+    return topic if topic in CATEGORIES else DEFAULT_TOPIC
+
+
+def entity_value(tracker: Tracker, entity: str) -> str | None:
+    for found in tracker.latest_message.get("entities") or []:
+        if found.get("entity") == entity and found.get("value"):
+            return str(found["value"])
+    return None
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+class ActionPrepareTicket(Action):
+    """Start a hand-off: clear old answers, prefill what the conversation tells us."""
+
+    def name(self) -> str:
+        return "action_prepare_ticket"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_ticket_intro")
+        description = "\n".join(last_questions(tracker.events)) or None
+        return [
+            *reset_ticket_slots(),
+            SlotSet("ticket_description", description),
+            SlotSet("ticket_contact", identity_contact(tracker)),
+            SlotSet("ticket_category", category(tracker)),
+        ]
+
+
+class ValidateTicketForm(FormValidationAction):
+    """Checks each answer; a rejected answer is asked again with a short hint."""
+
+    def name(self) -> str:
+        return "validate_ticket_form"
+
+    def validate_ticket_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = mask_text(str(value or "")).strip()
+        if text.startswith("/") or len(text) < MIN_DESCRIPTION_LENGTH:
+            dispatcher.utter_message(response="utter_invalid_ticket_description")
+            return {"ticket_description": None}
+        return {"ticket_description": text}
+
+    def validate_ticket_municipality(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        found = match_municipality(entity_value(tracker, "municipality")) or match_municipality(
+            str(value or ""))
+        if found is None:
+            dispatcher.utter_message(response="utter_invalid_ticket_municipality")
+        return {"ticket_municipality": found}
+
+    def validate_ticket_priority(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        found = match_priority(entity_value(tracker, "priority")) or match_priority(
+            str(value or ""))
+        if found is None:
+            dispatcher.utter_message(response="utter_invalid_ticket_priority")
+        return {"ticket_priority": found}
+
+    def validate_ticket_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = str(value or "")
+        # Prefilled from the channel identity (validated again when the form starts).
+        if text and text == identity_contact(tracker):
+            return {"ticket_contact": text}
+        email = _EMAIL.search(text)
+        if email:
+            return {"ticket_contact": email.group(0)}
+        if PHONE_MASK in text:
+            dispatcher.utter_message(response="utter_ticket_contact_no_phone")
+        else:
+            dispatcher.utter_message(response="utter_invalid_ticket_contact")
+        return {"ticket_contact": None}
+
+    def validate_ticket_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if latest_intent(tracker) == "affirm":
+            return {"ticket_confirmed": True}
+        named = entity_value(tracker, "ticket_field")
+        field = named if named in FORM_SLOTS else match_field(named) or match_field(
+            str(value or ""))
+        if field is None:
+            dispatcher.utter_message(response="utter_ticket_what_to_change")
+            return {"ticket_confirmed": None}
+        # Clearing the field makes the form ask for it again, then show the summary.
+        return {field: None, "ticket_confirmed": None}
+
+
+class ActionAskTicketConfirmed(Action):
+    """The summary of the ticket with send / change / cancel buttons."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            response="utter_ticket_summary",
+            description=tracker.get_slot("ticket_description"),
+            municipality=tracker.get_slot("ticket_municipality"),
+            priority=priority_label(tracker.get_slot("ticket_priority") or "normal"),
+            contact=tracker.get_slot("ticket_contact"),
+        )
+        return []
+
+
+class ActionCreateTicket(Action):
+    """Store the confirmed ticket (one transaction) and tell the user its id."""
+
+    def name(self) -> str:
+        return "action_create_ticket"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        settings = services.settings()
+        requester_id, requester_name = requester(tracker)
+        fields = {
+            "channel": tracker.get_latest_input_channel() or "ukjent",
+            "conversation_id": tracker.sender_id,
+            "requester_id": requester_id,
+            "requester_name": requester_name,
+            "contact": tracker.get_slot("ticket_contact"),
+            "municipality": tracker.get_slot("ticket_municipality"),
+            "priority": tracker.get_slot("ticket_priority") or "normal",
+            "category": tracker.get_slot("ticket_category") or DEFAULT_TOPIC,
+            "description": tracker.get_slot("ticket_description") or "",
+            "transcript": build_transcript(tracker.events),
+            "outbox": settings.itsm_url is not None,
+        }
+        try:
+            public_id = await services.database().run_async(
+                lambda session: create_ticket(session, **fields).public_id)
+        except Exception:  # noqa: BLE001 - any storage fault: say so, nothing is half-stored
+            log.exception("could not store a ticket for conversation %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_ticket_failed", **settings.contacts)
+            return reset_ticket_slots()
+        log.info("ticket %s created (category %s)", public_id, fields["category"])
+        dispatcher.utter_message(response="utter_ticket_created", ticket_id=public_id)
+        return reset_ticket_slots()
+
+
+class ActionCancelTicket(Action):
+    def name(self) -> str:
+        return "action_cancel_ticket"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_ticket_cancelled")
+        return [ActiveLoop(None), *reset_ticket_slots()]
+
+
+class ActionTicketStatus(Action):
+    """Status of the requester's own tickets; any other id looks like no ticket at all."""
+
+    def name(self) -> str:
+        return "action_ticket_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        requester_id, _ = requester(tracker)
+        asked = entity_value(tracker, "ticket_id") or tracker.latest_message.get("text")
+        wanted = parse_public_id(asked)
+
+        def lookup(session):  # type: ignore[no-untyped-def]
+            if wanted is not None:
+                found = find_for_requester(session, asked, requester_id)
+                return [found] if found else []
+            return latest_for_requester(session, requester_id)
+
+        try:
+            tickets = await services.database().run_async(lookup)
+        except Exception:  # noqa: BLE001 - storage fault: apologise, keep talking
+            log.exception("could not look up tickets")
+            dispatcher.utter_message(response="utter_action_unavailable")
+            return []
+        if not tickets:
+            dispatcher.utter_message(
+                response="utter_ticket_not_found" if wanted is not None else "utter_ticket_none")
+            return []
+        for ticket in tickets:
+            dispatcher.utter_message(
+                response="utter_ticket_status", ticket_id=ticket.public_id,
+                summary=ticket.summary, status=status_label(ticket.status),
+                updated=local_time(ticket.updated_at),
+            )
+        return []

@@ -1,0 +1,87 @@
+"""Delete conversations and closed tickets older than RAKEL_RETENTION_DAYS.
+
+Why 90 days by default: long enough for the service desk to follow a case up (a user
+may come back weeks later, a solved case may reopen) and for quarterly statistics;
+short enough that Rakel keeps personal data no longer than that purpose needs
+(GDPR art. 5(1)(c) and (e): data minimisation and storage limitation). Open tickets
+are never deleted, whatever their age: the case is not finished.
+
+Run by the worker every RAKEL_RETENTION_INTERVAL_SECONDS, or once with
+`python -m bot.cli retention`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, inspect, text
+
+from bot.db import Database, make_engine
+from bot.models import Ticket, utcnow
+from bot.settings import Settings
+from bot.tickets.repository import CLOSED_STATUSES
+
+log = logging.getLogger(__name__)
+
+# Rasa's SQLTrackerStore table: one row per event, `timestamp` in epoch seconds.
+TRACKER_EVENTS_TABLE = "events"
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    cutoff: datetime
+    tracker_events: int
+    tickets: int
+
+
+def cutoff_for(retention_days: int, now: datetime | None = None) -> datetime:
+    return (now or utcnow()) - timedelta(days=retention_days)
+
+
+def purge_closed_tickets(database: Database, cutoff: datetime) -> int:
+    """Closed tickets untouched since the cutoff, with notes, audit and outbox rows
+    (ON DELETE CASCADE)."""
+    def work(session):  # type: ignore[no-untyped-def]
+        result = session.execute(
+            delete(Ticket)
+            .where(Ticket.status.in_(CLOSED_STATUSES), Ticket.updated_at < cutoff)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
+
+    return database.run(work)
+
+
+def purge_tracker_events(tracker_db_url: str, cutoff: datetime) -> int:
+    """Delete events by age. Safe for live conversations: Rasa only reads and counts
+    events of a conversation's latest session (sessions expire after 60 idle minutes),
+    which are never 90 days old."""
+    engine = make_engine(tracker_db_url)
+    try:
+        if not inspect(engine).has_table(TRACKER_EVENTS_TABLE):
+            return 0  # Rasa has not stored anything yet
+        with engine.begin() as connection:
+            result = connection.execute(
+                text(f"DELETE FROM {TRACKER_EVENTS_TABLE} WHERE timestamp < :cutoff"),  # noqa: S608 - constant table name
+                {"cutoff": cutoff.timestamp()},
+            )
+            return result.rowcount or 0
+    finally:
+        engine.dispose()
+
+
+def run_retention(settings: Settings, database: Database | None = None,
+                  now: datetime | None = None) -> RetentionResult:
+    cutoff = cutoff_for(settings.retention_days, now)
+    own = database or Database(settings.db_url)
+    try:
+        tickets = purge_closed_tickets(own, cutoff)
+    finally:
+        if database is None:
+            own.dispose()
+    events = purge_tracker_events(settings.tracker_db_url, cutoff)
+    log.info("retention (%s days, before %s): deleted %d tracker events, %d closed tickets",
+             settings.retention_days, cutoff.isoformat(), events, tickets)
+    return RetentionResult(cutoff=cutoff, tracker_events=events, tickets=tickets)

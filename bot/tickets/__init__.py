@@ -1,0 +1,1 @@
+"""Service-desk tickets: storage (repository), conversation transcripts, labels."""

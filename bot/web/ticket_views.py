@@ -1,0 +1,92 @@
+"""The service-desk queue (/staff/) and the ticket page (/staff/tickets/{id})."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.models import TICKET_PRIORITIES, TICKET_STATUSES
+from bot.web import ticket_service as tickets
+from bot.web.keys import DATABASE
+from bot.web.staff_base import STAFF, login_required, render_page
+
+
+@login_required
+async def queue(request: web.Request) -> web.Response:
+    f = tickets.TicketFilter.from_query(request.query)
+
+    def load(session):  # type: ignore[no-untyped-def]
+        return (tickets.list_tickets(session, f), tickets.status_counts(session, f),
+                tickets.filter_options(session))
+
+    page, counts, options = await request.app[DATABASE].run_async(load)
+    return await render_page(request, "queue.html", {
+        "f": f, "page": page, "counts": counts, "options": options,
+        "statuses": TICKET_STATUSES, "priorities": TICKET_PRIORITIES,
+        "sorts": list(tickets.SORTS),
+        "link": lambda **overrides: "?" + urlencode(f.query_args(**overrides)),
+        "active": "queue",
+    })
+
+
+def _load_ticket(request: web.Request):  # type: ignore[no-untyped-def]
+    public_id = request.match_info["public_id"]
+
+    def load(session):  # type: ignore[no-untyped-def]
+        ticket = tickets.get_ticket(session, public_id)
+        if ticket is None:
+            return None
+        notes, audit = tickets.history(session, ticket)
+        return ticket, notes, audit
+
+    return request.app[DATABASE].run_async(load)
+
+
+@login_required
+async def ticket_page(request: web.Request) -> web.Response:
+    loaded = await _load_ticket(request)
+    if loaded is None:
+        raise web.HTTPNotFound()
+    return await _render_ticket(request, *loaded, error=None)
+
+
+async def _render_ticket(request, ticket, notes, audit, *, error, status=200):  # type: ignore[no-untyped-def]
+    return await render_page(request, "ticket.html", {
+        "ticket": ticket, "notes": notes, "audit": audit,
+        "turns": tickets.transcript_turns(ticket.transcript),
+        "statuses": TICKET_STATUSES, "priorities": TICKET_PRIORITIES,
+        "error": error, "active": "queue",
+    }, status=status)
+
+
+@login_required
+async def ticket_update(request: web.Request) -> web.Response:
+    """One form for status, priority, assignee and an optional internal note."""
+    public_id = request.match_info["public_id"]
+    form = await request.post()
+    actor = request[STAFF].username
+    changes = {name: str(form[name]) for name in ("status", "priority", "assignee")
+               if name in form}
+    note = str(form.get("note", "")).strip()
+
+    def work(session):  # type: ignore[no-untyped-def]
+        ticket = tickets.get_ticket(session, public_id)
+        if ticket is None:
+            return None
+        tickets.update_ticket(session, ticket, actor, **changes)
+        if note:
+            tickets.add_note(session, ticket, actor, note)
+        return ticket
+
+    try:
+        ticket = await request.app[DATABASE].run_async(work)
+    except tickets.TicketInputError as exc:
+        loaded = await _load_ticket(request)
+        if loaded is None:
+            raise web.HTTPNotFound() from None
+        return await _render_ticket(request, *loaded, error=exc.field, status=400)
+    if ticket is None:
+        raise web.HTTPNotFound()
+    # Post/redirect/get: reloading the page never repeats the change.
+    raise web.HTTPSeeOther(f"/staff/tickets/{ticket.public_id}#historikk")

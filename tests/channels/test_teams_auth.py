@@ -1,0 +1,169 @@
+"""Teams authentication and proactive messages against local fakes of Microsoft's endpoints,
+with real RSA keys and signed tokens (no Rasa server needed)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import jwt
+import pytest
+
+from bot import migrate
+from bot.channels.teams_auth import AppTokenProvider, AuthError, InboundAuthenticator
+from bot.channels.teams_references import (
+    NoReferenceError,
+    message_user,
+    reference_from_activity,
+    save_reference,
+)
+from bot.db import Database
+from bot.settings import load_teams_settings
+from tests.support.fake_microsoft import APP_ID, FakeMicrosoft, new_key
+from tests.support.processes import free_port
+
+
+@pytest.fixture(scope="module")
+def microsoft() -> Iterator[FakeMicrosoft]:
+    """A module-local fake (overrides conftest's, which needs the Rakel processes)."""
+    fake = FakeMicrosoft(port=free_port()).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def settings(microsoft):
+    return load_teams_settings(microsoft.env())
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def activity(microsoft: FakeMicrosoft, **extra) -> dict:
+    base = {"type": "message", "channelId": "msteams", "serviceUrl": microsoft.service_url,
+            "id": "a1", "text": "hei",
+            "from": {"id": "29:user-1", "name": "Kari Nordmann", "aadObjectId": "aad-kari"},
+            "recipient": {"id": f"28:{APP_ID}", "name": "Rakel"},
+            "conversation": {"id": "a:conv-1", "tenantId": "tenant-x"},
+            "channelData": {"tenant": {"id": "tenant-x"}}}
+    base.update(extra)
+    return base
+
+
+def test_settings_default_to_the_tenant_authority_and_report_what_is_missing():
+    teams = load_teams_settings({"RAKEL_TEAMS_APP_ID": "app", "RAKEL_TEAMS_TENANT_ID": "t-1"})
+    assert teams.token_url == "https://login.microsoftonline.com/t-1/oauth2/v2.0/token"
+    assert teams.openid_config_url.startswith("https://login.botframework.com/")
+    assert teams.missing == ["RAKEL_TEAMS_APP_PASSWORD"] and not teams.configured
+    assert "fake" not in repr(load_teams_settings({"RAKEL_TEAMS_APP_PASSWORD": "fake"}))
+
+
+async def test_a_token_signed_by_the_connector_key_is_accepted(microsoft, settings, http):
+    claims = await InboundAuthenticator(settings).validate(
+        f"Bearer {microsoft.sign()}", activity(microsoft), http)
+    assert claims["aud"] == APP_ID
+
+
+def _none_token(microsoft: FakeMicrosoft) -> str:
+    return jwt.encode(microsoft.claims(), None, algorithm="none", headers={"kid": "fake-key-1"})
+
+
+def _hs256_with_public_key(microsoft: FakeMicrosoft) -> str:
+    # The classic key-confusion attack: HMAC keyed with the (public) JWKS key material.
+    import base64
+    import json
+
+    header = {"alg": "HS256", "typ": "JWT", "kid": "fake-key-1"}
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    import hashlib
+    import hmac
+
+    signing_input = f"{part(header)}.{part(microsoft.claims())}"
+    from cryptography.hazmat.primitives import serialization
+
+    pem = microsoft.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    signature = hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+@pytest.mark.parametrize("make_header, reason", [
+    (lambda m: None, "no Bearer"),
+    (lambda m: "Basic abc", "no Bearer"),
+    (lambda m: "Bearer not-a-jwt", "malformed"),
+    (lambda m: f"Bearer {m.sign(key=new_key())}", "Signature verification failed"),
+    (lambda m: f"Bearer {m.sign(iss='https://evil.example')}", "(?i)issuer"),
+    (lambda m: f"Bearer {m.sign(aud='someone-else')}", "(?i)audience"),
+    (lambda m: f"Bearer {m.sign(exp=int(time.time()) - 3600)}", "(?i)expired"),
+    (lambda m: f"Bearer {m.sign(exp=None)}", "exp"),
+    (lambda m: f"Bearer {m.sign(kid='other-kid')}", "unknown signing key"),
+    (lambda m: f"Bearer {_none_token(m)}", "algorithm 'none'"),
+    (lambda m: f"Bearer {_hs256_with_public_key(m)}", "algorithm 'HS256'"),
+    (lambda m: f"Bearer {m.sign(serviceurl='https://evil.example/')}", "serviceUrl"),
+])
+async def test_forged_or_wrong_tokens_are_rejected(microsoft, settings, http, make_header, reason):
+    with pytest.raises(AuthError, match=reason):
+        await InboundAuthenticator(settings).validate(make_header(microsoft),
+                                                      activity(microsoft), http)
+
+
+async def test_key_not_endorsed_for_the_channel_is_rejected(microsoft, settings, http):
+    with pytest.raises(AuthError, match="endorsed"):
+        await InboundAuthenticator(settings).validate(
+            f"Bearer {microsoft.sign()}", activity(microsoft, channelId="slack"), http)
+
+
+async def test_app_token_comes_from_the_tenant_endpoint_and_is_cached(microsoft, settings, http):
+    before = len(microsoft.token_requests)
+    tokens = AppTokenProvider(settings)
+    first = await tokens.token(http)
+    assert await tokens.token(http) == first
+    requests = microsoft.token_requests[before:]
+    assert len(requests) == 1
+    assert requests[0]["scope"] == "https://api.botframework.com/.default"
+    assert requests[0]["grant_type"] == "client_credentials"
+    assert first in microsoft.issued_tokens
+
+
+async def test_wrong_app_password_is_a_clear_error(microsoft, http):
+    env = microsoft.env() | {"RAKEL_TEAMS_APP_PASSWORD": "wrong"}
+    with pytest.raises(AuthError, match="401"):
+        await AppTokenProvider(load_teams_settings(env)).token(http)
+
+
+@pytest.fixture
+def database(tmp_path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'rakel.db'}")
+    migrate.upgrade(db)
+    yield db
+    db.dispose()
+
+
+async def test_rakel_can_message_a_user_first(microsoft, settings, http, database):
+    first = activity(microsoft)
+    database.run(lambda s: save_reference(s, reference_from_activity(first)))
+    # A later activity from another conversation updates the one row.
+    moved = activity(microsoft, conversation={"id": "a:conv-2"})
+    database.run(lambda s: save_reference(s, reference_from_activity(moved)))
+
+    activity_id = await message_user(database, settings, "aad-kari",
+                                     "Saken din **RAK-1042** er løst.", http=http)
+
+    [sent] = microsoft.wait_replies("a:conv-2")
+    assert sent["activity"]["text"] == "Saken din **RAK-1042** er løst."
+    assert sent["activity"]["recipient"] == {"id": "29:user-1"}
+    assert sent["authorization"].removeprefix("Bearer ") in microsoft.issued_tokens
+    assert activity_id and activity_id.startswith("activity-")
+    assert microsoft.replies("a:conv-1") == []
+
+
+async def test_messaging_an_unknown_user_says_so(settings, http, database):
+    with pytest.raises(NoReferenceError):
+        await message_user(database, settings, "aad-nobody", "Hei", http=http)

@@ -1,0 +1,203 @@
+"""Teams end to end: the real Rasa server with our Teams channel, talking to local fakes of
+Microsoft's key, token and Bot Connector endpoints with real RSA signatures."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.knowledge import KnowledgeBase
+from bot.models import Feedback, TeamsConversationReference
+from bot.settings import load_settings
+from tests.support.fake_microsoft import APP_ID, FakeMicrosoft, new_key
+
+pytestmark = pytest.mark.e2e
+
+
+SIGNED = object()
+
+
+class TeamsUser:
+    """A Teams user whose messages the (fake) Bot Connector posts to Rakel."""
+
+    def __init__(self, rakel, microsoft: FakeMicrosoft) -> None:
+        self.rakel = rakel
+        self.microsoft = microsoft
+        suffix = uuid.uuid4().hex[:10]
+        self.user_id = f"29:user-{suffix}"
+        self.aad = f"aad-{suffix}"
+        self.conversation = f"a:conv-{suffix}"
+
+    def activity(self, **fields) -> dict:
+        activity = {
+            "type": "message", "id": f"msg-{uuid.uuid4().hex[:8]}", "channelId": "msteams",
+            "serviceUrl": self.microsoft.service_url, "locale": "nb-NO",
+            "from": {"id": self.user_id, "name": "Kari Nordmann", "aadObjectId": self.aad},
+            "recipient": {"id": f"28:{APP_ID}", "name": "Rakel"},
+            "conversation": {"id": self.conversation, "conversationType": "personal",
+                             "tenantId": "tenant-1"},
+            "channelData": {"tenant": {"id": "tenant-1"}},
+        }
+        activity.update(fields)
+        return activity
+
+    def post(self, activity: dict, token: str | None | object = SIGNED) -> requests.Response:
+        """Post as the Bot Connector would: with a valid token unless one is given."""
+        headers = {}
+        if token is SIGNED:
+            token = self.microsoft.sign()
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.post(f"{self.rakel.rasa_url}/webhooks/teams/webhook", json=activity,
+                             headers=headers, timeout=120)
+
+    def say(self, text: str | None = None, **fields) -> list[dict]:
+        """Send a message; the activities Rakel posted back to the connector for it."""
+        before = len(self.microsoft.replies(self.conversation))
+        activity = self.activity(**fields) if text is None else self.activity(text=text, **fields)
+        assert self.post(activity).status_code == 200
+        return self.new_replies(before)
+
+    def new_replies(self, before: int) -> list[dict]:
+        # Rasa answers before the webhook returns; replies are already at the connector.
+        replies = self.microsoft.wait_replies(self.conversation, before + 1, timeout=10)
+        return replies[before:]
+
+    def tracker(self) -> dict:
+        response = requests.get(f"{self.rakel.rasa_url}/conversations/{self.user_id}/tracker",
+                                params={"token": self.rakel.rasa_token}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def text_of(reply: dict) -> str:
+    activity = reply["activity"]
+    if activity.get("attachments"):
+        return activity["attachments"][0]["content"].get("text", "")
+    return activity.get("text", "")
+
+
+@pytest.fixture
+def teams(rakel, microsoft) -> TeamsUser:
+    return TeamsUser(rakel, microsoft)
+
+
+def database(rakel) -> Database:
+    return Database(load_settings(rakel.env).db_url)
+
+
+def test_a_question_is_answered_in_teams_with_the_tenant_token(rakel, microsoft, teams):
+    knowledge = KnowledgeBase.from_settings(load_settings())
+    article = knowledge.get("mfa_setup_app")
+
+    replies = teams.say("Hvordan setter jeg opp tofaktor?")
+
+    assert replies, "Rakel posted no reply to the Bot Connector"
+    assert knowledge.render(article).strip().splitlines()[0] in text_of(replies[0])
+    assert replies[0]["activity"]["textFormat"] == "markdown"
+    for reply in replies:  # every reply carries a token the tenant endpoint issued
+        assert reply["authorization"].removeprefix("Bearer ") in microsoft.issued_tokens
+    assert microsoft.token_requests[-1]["scope"] == "https://api.botframework.com/.default"
+    # "Hjalp dette?" arrives as a card whose buttons send the payload back.
+    card = replies[-1]["activity"]["attachments"][0]
+    assert card["content"]["text"] == "Hjalp dette?"
+    assert [(b["type"], b["title"], b["text"]) for b in card["content"]["buttons"]] == [
+        ("messageBack", "Ja", "/affirm"), ("messageBack", "Nei", "/deny")]
+
+    # The verified identity and the Teams details are in the message metadata.
+    user_event = [e for e in teams.tracker()["events"] if e["event"] == "user"][-1]
+    assert user_event["metadata"]["rakel_identity"] == {
+        "id": teams.aad, "name": "Kari Nordmann", "source": "teams"}
+    assert user_event["metadata"]["teams"]["locale"] == "nb-NO"
+    assert user_event["metadata"]["teams"]["tenantId"] == "tenant-1"
+
+    # Rakel knows where to reach this user later.
+    db = database(rakel)
+    row = db.run(lambda s: s.execute(select(TeamsConversationReference).where(
+        TeamsConversationReference.user_id == teams.user_id)).scalar_one())
+    db.dispose()
+    assert (row.conversation_id, row.service_url, row.aad_object_id) == (
+        teams.conversation, microsoft.service_url, teams.aad)
+
+
+def test_button_click_arrives_as_its_payload(teams):
+    teams.say("Hvordan setter jeg opp tofaktor?")
+    # messageBack: Teams posts the button's hidden text.
+    assert text_of(teams.say("/affirm")[0]) == "Så bra! Er det noe mer jeg kan hjelpe med?"
+
+
+def test_adaptive_card_submit_arrives_as_its_payload(teams):
+    teams.say("Hvordan setter jeg opp tofaktor?")
+    replies = teams.say(value={"payload": "/deny"})
+    assert text_of(replies[0]) == "Beklager at det ikke løste problemet."
+
+
+@pytest.mark.parametrize("reaction, helped, reply", [
+    ("like", True, "Så bra! Er det noe mer jeg kan hjelpe med?"),
+    ("dislike", False, "Beklager at det ikke løste problemet."),
+])
+def test_a_reaction_on_an_answer_is_feedback(rakel, teams, reaction, helped, reply):
+    answer = teams.say("Hvordan setter jeg opp tofaktor?")
+    activity = teams.activity(type="messageReaction", replyToId="activity-of-the-answer",
+                              reactionsAdded=[{"type": reaction}])
+    before = len(teams.microsoft.replies(teams.conversation))
+    assert answer and teams.post(activity).status_code == 200
+    assert text_of(teams.new_replies(before)[0]) == reply
+
+    db = database(rakel)
+    rows = db.run(lambda s: s.execute(select(Feedback).where(
+        Feedback.conversation_id == teams.user_id)).scalars().all())
+    db.dispose()
+    assert [(r.helped, r.channel, r.article_id) for r in rows] == [
+        (helped, "teams", "mfa_setup_app")]
+
+
+def test_adding_the_bot_gets_the_norwegian_welcome(teams):
+    activity = teams.activity(type="conversationUpdate",
+                              membersAdded=[{"id": f"28:{APP_ID}"}, {"id": teams.user_id}])
+    before = len(teams.microsoft.replies(teams.conversation))
+    assert teams.post(activity).status_code == 200
+    [welcome] = teams.new_replies(before)
+    assert text_of(welcome).startswith("Hei, og takk for at du la meg til!")
+
+
+@pytest.mark.parametrize("activity_type", ["typing", "invoke", "installationUpdate",
+                                           "conversationUpdate"])
+def test_other_activities_are_acknowledged_and_ignored(teams, activity_type):
+    assert teams.post(teams.activity(type=activity_type)).status_code == 200
+    time.sleep(1)
+    assert teams.microsoft.replies(teams.conversation) == []
+
+
+def _unsigned(microsoft: FakeMicrosoft, alg: str) -> str:
+    import jwt
+
+    if alg == "none":
+        return jwt.encode(microsoft.claims(), None, algorithm="none",
+                          headers={"kid": "fake-key-1"})
+    return jwt.encode(microsoft.claims(), "a-guessed-secret-of-32-bytes-or-more", algorithm="HS256",
+                      headers={"kid": "fake-key-1"})
+
+
+@pytest.mark.parametrize("make_token", [
+    pytest.param(lambda m: None, id="missing"),
+    pytest.param(lambda m: m.sign(key=new_key()), id="forged-other-key"),
+    pytest.param(lambda m: m.sign(iss="https://sts.windows.net/evil/"), id="wrong-issuer"),
+    pytest.param(lambda m: m.sign(aud="another-bot"), id="wrong-audience"),
+    pytest.param(lambda m: m.sign(exp=int(time.time()) - 3600), id="expired"),
+    pytest.param(lambda m: _unsigned(m, "none"), id="alg-none"),
+    pytest.param(lambda m: _unsigned(m, "HS256"), id="hs256"),
+])
+def test_unauthenticated_activities_get_401_and_no_processing(teams, make_token):
+    activity = teams.activity(text="Hvordan setter jeg opp tofaktor?")
+    response = teams.post(activity, token=make_token(teams.microsoft))
+    assert response.status_code == 401
+    time.sleep(1)
+    assert teams.microsoft.replies(teams.conversation) == []
+    tracker = teams.tracker()
+    assert [e for e in tracker["events"] if e["event"] == "user"] == []

@@ -1,0 +1,138 @@
+"""The widget's socket.io channel against the real Rasa server, as a non-browser client sees it:
+origin check, server-issued signed session ids, identity only from our signed token."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import requests
+import socketio
+
+from bot.settings import load_settings
+
+pytestmark = pytest.mark.e2e
+
+
+class WidgetClient:
+    def __init__(self, rakel, origin: str | None = None, token: str | None = None) -> None:
+        self.rakel = rakel
+        self.origin = origin or rakel.web_url
+        self.token = token
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.session: str | None = None
+        self.messages: asyncio.Queue = asyncio.Queue()
+        self._confirmed: asyncio.Queue = asyncio.Queue()
+        self.sio.on("session_confirm", self._confirmed.put)
+        self.sio.on("bot_uttered", self.messages.put)
+
+    async def connect(self, session_id: str | None = None) -> str:
+        await self.sio.connect(self.rakel.rasa_url, headers={"Origin": self.origin},
+                               auth={"token": self.token} if self.token else None,
+                               socketio_path="/socket.io", wait_timeout=10,
+                               # Like the widget: Sanic 21.12's websockets fail on Python 3.11.
+                               transports=["polling"])
+        await self.sio.emit("session_request", {"session_id": session_id})
+        self.session = await asyncio.wait_for(self._confirmed.get(), 10)
+        return self.session
+
+    async def say(self, text: str, metadata: dict | None = None) -> list[dict]:
+        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session,
+                                             "metadata": metadata or {}})
+        replies = [await asyncio.wait_for(self.messages.get(), 60)]
+        while True:  # collect the rest of this turn
+            try:
+                replies.append(await asyncio.wait_for(self.messages.get(), 1.5))
+            except asyncio.TimeoutError:
+                return replies
+
+    def tracker(self) -> dict:
+        sender = (self.session or "").split(".")[0]
+        response = requests.get(f"{self.rakel.rasa_url}/conversations/{sender}/tracker",
+                                params={"token": self.rakel.rasa_token}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def last_metadata(self) -> dict:
+        return [e for e in self.tracker()["events"] if e["event"] == "user"][-1]["metadata"]
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+def issue_token(rakel, user_id: str, name: str) -> str:
+    key = load_settings(rakel.env).secret("widget_issuer_key")
+    response = requests.post(f"{rakel.web_url}/widget/token", timeout=10,
+                             headers={"Authorization": f"Bearer {key}"},
+                             json={"user_id": user_id, "name": name})
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+async def test_a_foreign_origin_is_refused(rakel):
+    client = WidgetClient(rakel, origin="https://evil.example")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect()
+    # ...while the intranet's own origin gets in.
+    allowed = WidgetClient(rakel)
+    assert await allowed.connect()
+    await allowed.close()
+
+
+async def test_session_ids_are_issued_signed_and_forgeries_get_a_fresh_one(rakel):
+    client = WidgetClient(rakel)
+    session = await client.connect()
+    random_part, signature = session.split(".")
+    assert len(random_part) == 32 and len(signature) == 32
+    await client.say("hei")
+    await client.close()
+
+    # Presenting the signed id again continues the conversation...
+    again = WidgetClient(rakel)
+    assert await again.connect(session) == session
+    await again.close()
+    # ...a guessed or tampered id does not.
+    for forged in (random_part, f"{random_part}.{'0' * 32}", "victim-session"):
+        intruder = WidgetClient(rakel)
+        fresh = await intruder.connect(forged)
+        assert fresh.split(".")[0] != random_part
+        await intruder.close()
+
+
+async def test_identity_comes_only_from_the_signed_token(rakel):
+    forged = {"rakel_identity": {"id": "ceo", "name": "Sjefen", "source": "intranet"}}
+    anonymous = WidgetClient(rakel)
+    await anonymous.connect()
+    await anonymous.say("hei", metadata=forged)
+    assert "rakel_identity" not in anonymous.last_metadata()
+    await anonymous.close()
+
+    known = WidgetClient(rakel, token=issue_token(rakel, "molde\\kari", "Kari Nordmann"))
+    await known.connect()
+    replies = await known.say("hei", metadata=forged)
+    assert replies and "Rakel" in replies[0]["text"]
+    assert known.last_metadata()["rakel_identity"] == {
+        "id": "molde\\kari", "name": "Kari Nordmann", "source": "intranet"}
+    await known.close()
+
+    # A token signed with another key is ignored: the user chats anonymously.
+    from bot.channels import widget_token
+
+    other_key = "not-our-key-but-32-bytes-long-anyway"
+    bogus = WidgetClient(rakel, token=widget_token.issue(other_key, "ceo", "Sjefen"))
+    await bogus.connect()
+    await bogus.say("hei")
+    assert "rakel_identity" not in bogus.last_metadata()
+    await bogus.close()
+
+
+def test_token_endpoint_requires_the_issuer_key_and_valid_input(rakel):
+    url = f"{rakel.web_url}/widget/token"
+    body = {"user_id": "kari", "name": "Kari"}
+    assert requests.post(url, json=body, timeout=10).status_code == 401
+    assert requests.post(url, json=body, headers={"Authorization": "Bearer guess"},
+                         timeout=10).status_code == 401
+    key = load_settings(rakel.env).secret("widget_issuer_key")
+    bad = requests.post(url, data="not json", timeout=10,
+                        headers={"Authorization": f"Bearer {key}"})
+    assert bad.status_code == 400 and "user_id" in bad.json()["error"]
