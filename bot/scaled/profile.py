@@ -247,6 +247,11 @@ class ScaledProfile:
                     raise TimeoutError(f"{name} not ready after {timeout:.0f}s: "
                                        f"see {self.logs / name}.log")
                 time.sleep(0.5)
+        # Workers listen on nothing: by now they have read their settings and started.
+        for name in names or list(self.replicas):
+            if self.replicas[name].ready_url is None and not self.alive(name):
+                raise RuntimeError(f"{name} exited during start; the end of "
+                                   f"{self.logs / name}.log:\n{self.log_tail(name)}")
 
     def log_tail(self, name: str, lines: int = 25) -> str:
         path = self.logs / f"{name}.log"
