@@ -55,7 +55,7 @@ def run_rasa(settings: Settings) -> None:
         "--enable-api",
         "--auth-token", settings.secret("rasa_token"),
     ]
-    os.execv(command[0], command)
+    os.execv(command[0], command)  # noqa: S606 - replace this process with Rasa
 
 
 def run_actions(settings: Settings) -> None:
@@ -87,7 +87,8 @@ def banner(settings: Settings) -> str:
     return "\n".join(
         [
             "Spør 'o Rakel is starting:",
-            f"  Rasa server     {settings.rasa_url}  (REST: {settings.rasa_url}/webhooks/rest/webhook)",
+            f"  Rasa server     {settings.rasa_url}"
+            f"  (REST: {settings.rasa_url}/webhooks/rest/webhook)",
             f"  Action server   {settings.action_server_url}",
             f"  Web service     http://{settings.web_host}:{settings.web_port}"
             f"  (health: /health)",

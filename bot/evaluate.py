@@ -80,7 +80,8 @@ class HeldoutReport:
                    f"(target >= {OOS_RECALL_TARGET})")
         if self.misses:
             out.append("misclassified (expected topic / predicted intent / text):")
-            out += [f"  {topic:15s} {predicted:35s} {text}" for topic, predicted, text in self.misses]
+            out += [f"  {topic:15s} {predicted:35s} {text}"
+                    for topic, predicted, text in self.misses]
         return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 FNR_MASK = "[fødselsnummer fjernet]"
-PASSWORD_MASK = "[passord fjernet]"
+PASSWORD_MASK = "[passord fjernet]"  # noqa: S105 - the mask, not a password
 PHONE_MASK = "[telefonnummer fjernet]"
 
 _FNR_CANDIDATE = re.compile(r"(?<![\d-])(\d{6})[ ]?(\d{5})(?![\d-])")

@@ -20,6 +20,7 @@ def test_every_test_story_passes(tmp_path):
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900, check=False,
     )
     failed = tmp_path / "failed_test_stories.yml"
-    details = failed.read_text() if failed.exists() else result.stdout[-3000:] + result.stderr[-3000:]
+    details = (failed.read_text() if failed.exists()
+               else result.stdout[-3000:] + result.stderr[-3000:])
     assert result.returncode == 0, details
     assert not failed.exists() or "- story:" not in failed.read_text(), details

@@ -43,5 +43,6 @@ class ActionHelpedFeedback(Action):
                             confidence=None)
 
         await services.record_safely(store, "feedback")
-        dispatcher.utter_message(response="utter_glad_helped" if helped else "utter_sorry_not_helped")
+        response = "utter_glad_helped" if helped else "utter_sorry_not_helped"
+        dispatcher.utter_message(response=response)
         return []

@@ -127,7 +127,9 @@ class Rakel:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def make_env(var_dir: Path, ports: dict[str, int], extra: dict[str, str] | None = None) -> dict[str, str]:
+def make_env(
+    var_dir: Path, ports: dict[str, int], extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
