@@ -32,7 +32,7 @@ eval: train ## NLU cross-validation, held-out topic accuracy, test stories
 	@python -m bot.evaluate
 
 lint: setup ## ruff
-	@ruff check bot tests scripts
+	@ruff check bot tests scripts teams
 
 bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 users
 	@python scripts/bench.py
