@@ -8,8 +8,10 @@ shows a summary (action_ask_ticket_confirmed) and action_create_ticket stores it
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -125,12 +127,31 @@ class ActionPrepareTicket(Action):
         ]
 
 
+def skip_cleared(validate: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Leave a slot alone when its value is None.
+
+    When the form starts, rasa-sdk validates every slot set in this turn, including
+    the ones action_prepare_ticket cleared. A cleared slot is not an answer: checking it
+    would show "that is not valid" hints for questions nobody has asked yet.
+    """
+    slot = validate.__name__.removeprefix("validate_")
+
+    @functools.wraps(validate)
+    def checked(self: Any, value: Any, *args: Any) -> dict[str, Any]:
+        if value is None:
+            return {slot: None}
+        return validate(self, value, *args)
+
+    return checked
+
+
 class ValidateTicketForm(FormValidationAction):
     """Checks each answer; a rejected answer is asked again with a short hint."""
 
     def name(self) -> str:
         return "validate_ticket_form"
 
+    @skip_cleared
     def validate_ticket_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
@@ -141,6 +162,7 @@ class ValidateTicketForm(FormValidationAction):
             return {"ticket_description": None}
         return {"ticket_description": text}
 
+    @skip_cleared
     def validate_ticket_municipality(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
@@ -151,6 +173,7 @@ class ValidateTicketForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_ticket_municipality")
         return {"ticket_municipality": found}
 
+    @skip_cleared
     def validate_ticket_priority(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
@@ -161,6 +184,7 @@ class ValidateTicketForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_ticket_priority")
         return {"ticket_priority": found}
 
+    @skip_cleared
     def validate_ticket_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
@@ -178,6 +202,7 @@ class ValidateTicketForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_ticket_contact")
         return {"ticket_contact": None}
 
+    @skip_cleared
     def validate_ticket_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,

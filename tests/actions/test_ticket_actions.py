@@ -285,3 +285,18 @@ def test_every_response_the_actions_use_is_in_the_domain(domain):
 
     used = set(re.findall(r'"(utter_[a-z_]+)"', Path(module.__file__).read_text()))
     assert used and used <= set(domain["responses"])
+
+
+@pytest.mark.parametrize("slot", ["ticket_description", "ticket_municipality",
+                                  "ticket_priority", "ticket_contact", "ticket_confirmed"])
+def test_a_cleared_slot_is_not_judged_as_an_answer(domain, slot):
+    # When the form starts it sees the slots action_prepare_ticket cleared (None).
+    from bot.actions.tickets import ValidateTicketForm
+
+    dispatcher = CollectingDispatcher()
+    validate = getattr(ValidateTicketForm(), f"validate_{slot}")
+    tracker_ = Tracker("u1", {}, {"text": "jeg vil snakke med en person",
+                                  "intent": {"name": "request_human"}, "entities": []},
+                       [], False, None, {}, "action_listen")
+    assert validate(None, dispatcher, tracker_, domain) == {slot: None}
+    assert dispatcher.messages == []
