@@ -35,7 +35,8 @@ def test_report_based_answer_ends_with_its_source(user, knowledge):
     assert knowledge.render(article).strip() in reply
     assert "652" in reply
     source = knowledge.source_line(article)
-    assert source.startswith("Kilde: ROR-IKT årsrapport 2020, kap. 2.1.1 Kundeservice")
+    assert source.startswith("Kilde: ROR-IKT årsrapport 2020, kap. ")
+    assert "2.1.1 Kundeservice" in source
     assert reply.index(source) > reply.index("652")
 
 
