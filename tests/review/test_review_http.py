@@ -17,25 +17,7 @@ from tests.support.staff import (
     csrf_from,
     make_miss,
     make_ticket,
-    migrated,
-    staff_settings,
 )
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAKEL_ADMIN_USER", ADMIN)
-    monkeypatch.setenv("RAKEL_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    monkeypatch.delenv("RAKEL_SESSION_KEY", raising=False)
-    monkeypatch.delenv("RAKEL_COOKIE_SECURE", raising=False)
-    return staff_settings(tmp_path)
-
-
-@pytest.fixture
-def database(settings):
-    database = migrated(settings)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

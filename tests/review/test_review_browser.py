@@ -16,8 +16,6 @@ from tests.support.staff import (
     ADMIN_PASSWORD,
     make_miss,
     make_ticket,
-    migrated,
-    staff_settings,
 )
 
 pytestmark = pytest.mark.browser
@@ -25,20 +23,6 @@ pytestmark = pytest.mark.browser
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAKEL_ADMIN_USER", ADMIN)
-    monkeypatch.setenv("RAKEL_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    return staff_settings(tmp_path)
-
-
-@pytest.fixture
-def database(settings):
-    database = migrated(settings)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
