@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockStore
 
 from bot.lock_store import KeepPlaceWhileWaiting
 
@@ -14,24 +14,10 @@ class KeepPlaceInMemory(KeepPlaceWhileWaiting, InMemoryLockStore):
     lock_lifetime = 1.0
 
 
-async def test_waiting_message_gets_the_lock_after_a_dead_holders_ticket_expires():
-    store = KeepPlaceInMemory()
-    # A replica took a ticket and died: nobody will ever clean it up.
-    store.issue_ticket("c1", lock_lifetime=1.0)
-    # The next message arrives a moment later with the same lifetime; polling once a
-    # second (Rasa's default) misses the short gap between the two expiries.
-    await asyncio.sleep(0.3)
-
-    async def next_message() -> bool:
-        async with store.lock("c1", lock_lifetime=1.0, wait_time_in_seconds=1.0):
-            return True
-
-    assert await asyncio.wait_for(next_message(), timeout=5)
-
-
-async def test_rasas_own_lock_store_loses_the_waiting_message():
-    # The race this module closes, shown on Rasa's lock store (same timings).
-    store = InMemoryLockStore()
+async def next_message_gets_the_lock(store: LockStore) -> bool:
+    """A replica took a ticket and died (nobody cleans it up); the next message of the
+    conversation arrives a moment later with the same lifetime. Polling once a second,
+    as Rasa does, misses the short gap between the two expiries."""
     store.issue_ticket("c1", lock_lifetime=1.0)
     await asyncio.sleep(0.3)
 
@@ -40,8 +26,15 @@ async def test_rasas_own_lock_store_loses_the_waiting_message():
             return True
 
     try:
-        await asyncio.wait_for(next_message(), timeout=5)
-        lost = False
+        return await asyncio.wait_for(next_message(), timeout=5)
     except asyncio.TimeoutError:
-        lost = True
-    assert lost
+        return False
+
+
+async def test_waiting_message_gets_the_lock_after_a_dead_holders_ticket_expires():
+    assert await next_message_gets_the_lock(KeepPlaceInMemory())
+
+
+async def test_rasas_own_lock_store_loses_the_waiting_message():
+    # The race this module closes, shown on Rasa's lock store (same timings).
+    assert not await next_message_gets_the_lock(InMemoryLockStore())
