@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -48,6 +49,9 @@ TICKET_SLOTS = (*FORM_SLOTS, "ticket_category")
 CATEGORIES = ("teams", "two_factor", "home_office", "pc_replacement", "service_desk")
 IDENTITY_KEY = "rakel_identity"
 MIN_DESCRIPTION_LENGTH = 10
+# A confirmation repeated within this time, same conversation and description, is the
+# same case (bot.tickets.repository.create_ticket, `reuse_within`).
+DUPLICATE_WINDOW = timedelta(minutes=30)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -261,6 +265,8 @@ class ActionCreateTicket(Action):
             "description": tracker.get_slot("ticket_description") or "",
             "transcript": build_transcript(tracker.events),
             "outbox": settings.itsm_url is not None,
+            # A resent confirmation after an action-server crash gets the same ticket.
+            "reuse_within": DUPLICATE_WINDOW,
         }
         try:
             public_id = await services.database().run_async(

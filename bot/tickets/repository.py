@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -105,15 +105,31 @@ def create_ticket(
     municipality: str | None = None, requester_name: str | None = None,
     contact: str | None = None, summary: str | None = None,
     transcript: list[dict[str, Any]] | None = None, outbox: bool = False,
-    actor: str = RAKEL_ACTOR,
+    actor: str = RAKEL_ACTOR, reuse_within: timedelta | None = None,
 ) -> Ticket:
-    """A new ticket with its public id, "created" audit row and (optionally) outbox row."""
+    """A new ticket with its public id, "created" audit row and (optionally) outbox row.
+
+    With `reuse_within`, the ticket this conversation created with the same description
+    in that time is returned instead of a second one: a confirmation can arrive twice
+    when the action server stored the ticket and died before Rasa heard the answer.
+    """
     _check("priority", priority)
     _check("municipality", municipality)
     description = mask_text(description).strip()
     if not description:
         raise TicketError("a ticket needs a description")
     now = utcnow()
+    if reuse_within is not None:
+        existing = (
+            session.query(Ticket)
+            .filter(Ticket.conversation_id == conversation_id,
+                    Ticket.description == description,
+                    Ticket.created_at >= now - reuse_within)
+            .order_by(Ticket.id.desc())
+            .first()
+        )
+        if existing is not None:
+            return existing
     ticket = Ticket(
         created_at=now, updated_at=now, channel=channel, conversation_id=conversation_id,
         requester_id=requester_id, requester_name=requester_name,

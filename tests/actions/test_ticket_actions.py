@@ -199,6 +199,24 @@ async def test_create_stores_the_ticket_with_its_transcript(database, domain):
     assert database.run(lambda s: s.query(OutboxMessage).count()) == 0
 
 
+async def test_a_resent_confirmation_gets_the_same_ticket(database, domain):
+    # The action server stored the ticket and died before Rasa heard back; the user
+    # sends "ja" again and Rasa runs the action a second time.
+    confirm = tracker(parse_data("ja", "affirm"), slots=FILLED)
+    first, _ = await run(ActionCreateTicket(), confirm, domain)
+    again, _ = await run(ActionCreateTicket(), confirm, domain)
+    assert [m["ticket_id"] for m in first + again] == ["RAK-1001", "RAK-1001"]
+    assert database.run(lambda s: s.query(Ticket).count()) == 1
+
+    other_case = tracker(parse_data("ja", "affirm"),
+                         slots={**FILLED, "ticket_description": "Skjermen er helt svart"})
+    other_user = tracker(parse_data("ja", "affirm"), slots=FILLED, sender="user-2")
+    for confirmation in (other_case, other_user):
+        messages, _ = await run(ActionCreateTicket(), confirmation, domain)
+        assert messages[0]["response"] == "utter_ticket_created"
+    assert database.run(lambda s: s.query(Ticket).count()) == 3
+
+
 async def test_create_queues_the_ticket_for_the_itsm(database, domain, monkeypatch):
     monkeypatch.setenv("RAKEL_ITSM_URL", "http://127.0.0.1:9/tickets")
     from bot.actions import services

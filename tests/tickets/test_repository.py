@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.models import OutboxMessage, Ticket, TicketAudit, TicketNote
+from bot.models import OutboxMessage, Ticket, TicketAudit, TicketNote, utcnow
 from bot.tickets.repository import (
     TicketError,
     add_note,
@@ -35,6 +36,30 @@ def test_public_ids_follow_the_database_ids(db):
                                         .where(TicketAudit.ticket_id == first.id)).all())
     assert audit == [("created", "rakel")]
     assert db.run(lambda s: s.query(OutboxMessage).count()) == 0
+
+
+def test_a_repeated_request_reuses_the_conversations_recent_ticket(db):
+    window = timedelta(minutes=30)
+    first = make(db, reuse_within=window, outbox=True)
+    again = make(db, reuse_within=window, outbox=True)
+    assert again.public_id == first.public_id
+    # Masking happens before the comparison: the stored text is the masked one.
+    with_fnr = make(db, reuse_within=window, description=f"Fnr {VALID_FNR} ble avvist")
+    assert make(db, reuse_within=window,
+                description=f"Fnr {VALID_FNR} ble avvist").public_id == with_fnr.public_id
+    other_text = make(db, reuse_within=window, description="Skjermen er helt svart")
+    other_conversation = make(db, reuse_within=window, conversation_id="conv-2")
+    assert len({first.public_id, with_fnr.public_id, other_text.public_id,
+                other_conversation.public_id}) == 4
+
+    def age(session):
+        session.get(Ticket, first.id).created_at = utcnow() - timedelta(minutes=31)
+    db.run(age)
+    later = make(db, reuse_within=window, outbox=True)
+    assert later.public_id != first.public_id
+    assert db.run(lambda s: s.query(Ticket).count()) == 5
+    # One ITSM delivery per ticket, none for the repeat.
+    assert db.run(lambda s: s.query(OutboxMessage).count()) == 2
 
 
 def test_outbox_row_is_written_with_the_ticket(db):
