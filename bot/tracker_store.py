@@ -11,14 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.db import SQLITE_BUSY_TIMEOUT_MS
 from bot.settings import load_settings
+
+SQLITE_POOL_SIZE = 4
 
 
 class RakelTrackerStore(SQLTrackerStore):
@@ -53,6 +58,21 @@ class RakelTrackerStore(SQLTrackerStore):
             self._tune_sqlite()
 
     def _tune_sqlite(self) -> None:
+        # SQLAlchemy 1.4 (Rasa's pin) opens and closes a new connection for every
+        # session on a SQLite file (NullPool), and Rasa uses two or three sessions per
+        # message; each new connection also re-runs the PRAGMAs below. Keep a few
+        # connections open instead, as SQLAlchemy 2.0 does by default. Rasa's server
+        # runs one event loop, so a pooled connection is used by one caller at a time.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url,
+            poolclass=QueuePool,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
+            connect_args={"check_same_thread": False},
+        )
+
         @event.listens_for(self.engine, "connect")
         def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
@@ -60,5 +80,4 @@ class RakelTrackerStore(SQLTrackerStore):
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
 
-        # Connections opened during table creation predate the listener.
-        self.engine.dispose()
+        self.sessionmaker = sessionmaker(bind=self.engine)
