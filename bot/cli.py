@@ -35,7 +35,7 @@ def rasa_port(settings: Settings) -> int:
 
 
 def run_rasa(settings: Settings) -> None:
-    from bot.train import ensure_model, rasa_cli
+    from bot.train import ensure_model
 
     model = ensure_model(settings)
     os.environ.update(rasa_environment(settings))
@@ -43,8 +43,9 @@ def run_rasa(settings: Settings) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
     )
+    # bot.rasa_runtime is `rasa` plus our runtime fixes (see that module).
     command = [
-        rasa_cli(), "run",
+        sys.executable, "-m", "bot.rasa_runtime", "run",
         "--model", str(model),
         "--endpoints", os.environ.get("RAKEL_ENDPOINTS", str(PROJECT_ROOT / "endpoints.yml")),
         "--credentials",

@@ -3,6 +3,8 @@ and a conversation survives a restart of the Rasa server."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -38,6 +40,13 @@ def test_health_reports_every_process(rakel):
     assert {name: check["status"] for name, check in body["checks"].items()} == {
         "rasa": "ok", "action_server": "ok", "database": "ok",
     }
+
+
+def test_rasa_runs_with_rakels_runtime_fixes(rakel):
+    # `bot.cli run rasa` execs bot.rasa_runtime (Rasa's CLI plus our fixes, measured
+    # in docs/performance.md) rather than the plain `rasa` script.
+    cmdline = Path(f"/proc/{rakel.processes['rasa'].pid}/cmdline").read_bytes().split(b"\0")
+    assert cmdline[1:4] == [b"-m", b"bot.rasa_runtime", b"run"]
 
 
 def test_rasa_http_api_needs_the_token(rakel, user):
