@@ -4,7 +4,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export RAKEL_VENV := $(VENV)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup train migrate validate run test eval bench lint teams-package scaled-up scaled-down bench-scaled
+.PHONY: help setup train migrate validate run test eval bench lint teams-package scaled-up scaled-down profile bench-scaled
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ lint: setup ## ruff
 
 bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 users
 	@python scripts/bench.py
+
+profile: train ## where Rakel's time goes at 10 users (py-spy; flame data in var/bench/profile)
+	@python scripts/bench.py --profile --levels 10 --skip-baseline
 
 teams-package: ## build dist/rakel-teams.zip (needs RAKEL_TEAMS_APP_ID, RAKEL_PORTAL_URL)
 	@python teams/package.py
