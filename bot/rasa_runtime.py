@@ -96,35 +96,9 @@ def memoize_event_type_lookup() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
 
 
-def give_turn_away_during_service_calls() -> None:
-    """While a message waits for the action server, another message may compute.
-
-    See bot.turns: without this, a message would keep its turn through the HTTP round
-    trip, and the Rasa process would sit idle meanwhile. Rasa makes every call to
-    another service (action server, NLG server, callback channel) with
-    `EndpointConfig.request`.
-    """
-    from rasa.utils.endpoints import EndpointConfig
-
-    from bot.turns import TURNS
-
-    if getattr(EndpointConfig.request, "gives_turn_away", False):
-        return
-    original = EndpointConfig.request
-
-    @functools.wraps(original)
-    async def request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
-        async with TURNS.waiting():
-            return await original(self, *args, **kwargs)
-
-    request.gives_turn_away = True  # type: ignore[attr-defined]
-    EndpointConfig.request = request  # type: ignore[method-assign]
-
-
 def apply() -> None:
     precompile_action_result_validation()
     memoize_event_type_lookup()
-    give_turn_away_during_service_calls()
 
 
 def main(argv: list[str] | None = None) -> None:

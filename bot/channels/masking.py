@@ -6,9 +6,7 @@
    and tickets then only ever see masked text.
 2. Over-long messages get a polite request for a shorter one and are not processed
    (nor stored): a pasted log file is not a question, and NLU time grows with length.
-3. Messages take turns at Rasa's CPU work (bot.turns): a message holds its turn from
-   here until it is answered, and gives it away while the channel sends over the network.
-4. No message goes unanswered: if processing produced no reply (Rasa logs and swallows
+3. No message goes unanswered: if processing produced no reply (Rasa logs and swallows
    a failing custom action, e.g. while the action server restarts), the user gets a
    polite Norwegian notice instead of silence.
 
@@ -24,11 +22,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import yaml
-from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.privacy import mask_text
 from bot.settings import PROJECT_ROOT
-from bot.turns import TURNS
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +45,11 @@ class _CountingOutputChannel:
 
     Every `send_*` call is counted and passed on; everything else is delegated, so
     the processor and custom channels see the real channel's behaviour and name.
-    Channels that send over the network (Teams, socket.io) give the message's turn
-    away while they do; collecting channels (REST) only append to a list.
     """
 
     def __init__(self, inner: OutputChannel) -> None:
         self.inner = inner
         self.sent = 0
-        self._network = not isinstance(inner, CollectingOutputChannel)
 
     def __getattr__(self, attribute: str) -> Any:
         value = getattr(self.inner, attribute)
@@ -64,10 +58,7 @@ class _CountingOutputChannel:
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self.sent += 1
-            if not self._network:
-                return await value(*args, **kwargs)
-            async with TURNS.waiting():
-                return await value(*args, **kwargs)
+            return await value(*args, **kwargs)
 
         return counted
 
@@ -84,8 +75,7 @@ def guarded(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS) ->
             message.text = mask_text(message.text)
         counting = _CountingOutputChannel(output)
         message.output_channel = counting  # type: ignore[assignment]
-        async with TURNS.message():
-            result = await on_new_message(message)
+        result = await on_new_message(message)
         if counting.sent == 0:
             logger.warning("no reply to a message from %s; sending a notice", message.sender_id)
             await output.send_text_message(message.sender_id, notice("utter_action_unavailable"))
