@@ -51,6 +51,8 @@ class Settings:
     itsm_retry_max_seconds: float = 3600.0
     outbox_lease_seconds: float = 60.0
     worker_poll_seconds: float = 2.0
+    # Messages the Rasa process works on at once (bot/channels/admission.py); 0: no bound.
+    rasa_max_in_flight: int = 3
     retention_interval_seconds: float = 3600.0
 
     def secret(self, name: str) -> str:
@@ -153,6 +155,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         itsm_retry_max_seconds=_float(env, "RAKEL_ITSM_RETRY_MAX_SECONDS", 3600.0),
         outbox_lease_seconds=_float(env, "RAKEL_OUTBOX_LEASE_SECONDS", 60.0),
         worker_poll_seconds=_float(env, "RAKEL_WORKER_POLL_SECONDS", 2.0),
+        rasa_max_in_flight=_int(env, "RAKEL_RASA_MAX_IN_FLIGHT", 3),
         retention_interval_seconds=_float(env, "RAKEL_RETENTION_INTERVAL_SECONDS", 3600.0),
     )
 

@@ -6,7 +6,9 @@
    and tickets then only ever see masked text.
 2. Over-long messages get a polite request for a shorter one and are not processed
    (nor stored): a pasted log file is not a question, and NLU time grows with length.
-3. No message goes unanswered: if processing produced no reply (Rasa logs and swallows
+3. At most a few messages are worked on at once, first come first served
+   (bot/channels/admission.py): hand-offs no longer queue behind everyone per action call.
+4. No message goes unanswered: if processing produced no reply (Rasa logs and swallows
    a failing custom action, e.g. while the action server restarts), the user gets a
    polite Norwegian notice instead of silence.
 
@@ -24,8 +26,9 @@ from typing import Any
 import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.channels.admission import Admission
 from bot.privacy import mask_text
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,12 @@ def notice(response: str) -> str:
     """A response text from domain.yml, read once per process."""
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     return domain["responses"][response][0]["text"]
+
+
+@functools.cache
+def admission() -> Admission:
+    """One bound for the whole Rasa process, shared by every channel."""
+    return Admission(load_settings().rasa_max_in_flight)
 
 
 class _CountingOutputChannel:
@@ -63,7 +72,8 @@ class _CountingOutputChannel:
         return counted
 
 
-def guarded(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS) -> OnNewMessage:
+def guarded(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS,
+            door: Admission | None = None) -> OnNewMessage:
     async def handle(message: UserMessage) -> Any:
         output = message.output_channel
         if message.text and len(message.text) > max_chars:
@@ -75,7 +85,8 @@ def guarded(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS) ->
             message.text = mask_text(message.text)
         counting = _CountingOutputChannel(output)
         message.output_channel = counting  # type: ignore[assignment]
-        result = await on_new_message(message)
+        async with (door or admission()).slot():
+            result = await on_new_message(message)
         if counting.sent == 0:
             logger.warning("no reply to a message from %s; sending a notice", message.sender_id)
             await output.send_text_message(message.sender_id, notice("utter_action_unavailable"))
