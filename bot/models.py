@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base
 
@@ -45,6 +46,8 @@ class Feedback(Base):
     channel = Column(String(64), nullable=True)
     article_id = Column(String(128), nullable=True, index=True)
     helped = Column(Boolean, nullable=False)
+    # Rasa's id of the user message answered; a retried action call finds its row.
+    message_id = Column(String(64), nullable=True, unique=True)
 
 
 class NluMiss(Base):
@@ -68,6 +71,10 @@ class NluMiss(Base):
     corrected_intent = Column(String(128), nullable=True)
     corrected_by = Column(String(128), nullable=True)
     corrected_at = Column(DateTime(timezone=True), nullable=True)
+    # Rasa's id of the user message; with `kind`, a retried action call finds its row.
+    message_id = Column(String(64), nullable=True)
+
+    __table_args__ = (UniqueConstraint("message_id", "kind"),)
 
 
 # --- service-desk tickets ----------------------------------------------------

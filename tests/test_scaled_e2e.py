@@ -326,11 +326,14 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     seen, _, disrupted = check_stateful(recorder)
     assert len(disrupted) <= users // 2, f"{len(disrupted)} of {seen} flows disrupted"
 
-    # Feedback rows of the stateful flows: one for every flow that went through; in
-    # a disrupted flow never more rows than answers the user actually sent (nginx
-    # resends nothing). A message that failed at the client may still have written
-    # its row before the crash, and the user's resend then writes another: the
-    # at-least-once cost of a non-idempotent action, see docs/scaling.md.
+    # Feedback rows of the stateful flows: exactly one for every flow whose messages
+    # were all answered, even when actions-1 died during its feedback call (nginx
+    # resends action calls; the row is keyed by Rasa's message id, so a call that
+    # committed before the crash is not stored twice). Before that, Rasa carried on
+    # without the action and the row was silently missing. In a flow with a failed
+    # message never more rows than answers the user actually sent: rasa-1 may have
+    # written the row before dying, and the user's resend is a new message, see
+    # docs/scaling.md.
     with rakel_db.connect() as connection:
         counts = dict(connection.execute(text(
             "SELECT conversation_id, count(*) FROM feedback GROUP BY conversation_id")).all())

@@ -5,7 +5,11 @@ real nginx) and the docker-compose manifest's consistency with the tested profil
 from __future__ import annotations
 
 import re
+import socket
+import struct
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,7 @@ from bot.scaled.config import ENV_FILE, NGINX_TEMPLATE, load_config, read_env_fi
 from bot.scaled.profile import ScaledProfile
 from bot.scaled.services import nginx_setup, render_template
 from bot.settings import PROJECT_ROOT, SettingsError, load_settings
+from tests.support.processes import free_port
 
 COMPOSE = PROJECT_ROOT / "deploy" / "docker-compose.yml"
 PG = "postgresql+psycopg2://rakel:pw@127.0.0.1:5432/"
@@ -103,14 +108,109 @@ def test_nginx_accepts_the_rendered_template(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_nginx_retries_only_connection_failures_never_a_sent_message():
+def test_nginx_resends_action_calls_only_and_never_on_a_slow_replica():
     template = NGINX_TEMPLATE.read_text()
     directives = [line.split("#")[0].strip() for line in template.splitlines()]
     assert "proxy_next_upstream error;" in directives
-    assert not any("non_idempotent" in d or "proxy_next_upstream" in d and "timeout" in d
-                   for d in directives)
+    assert not any("proxy_next_upstream" in d and "timeout" in d for d in directives)
+    # `non_idempotent` in exactly one place: the internal actions server.
+    assert [d for d in directives if "non_idempotent" in d] == [
+        "proxy_next_upstream error non_idempotent;"]
+    actions = template[template.index("proxy_pass http://rakel_actions;") - 200:]
+    assert "non_idempotent" in actions
     # socketio's long-polling sessions stay on one replica.
     assert re.search(r"upstream rakel_rasa_sticky \{\s*hash \$remote_addr consistent;", template)
+
+
+class _Upstream(threading.Thread):
+    """A replica on a free port: answers 200, or reads the request and dies (RST)."""
+
+    def __init__(self, *, dies: bool) -> None:
+        super().__init__(daemon=True)
+        self.dies = dies
+        self.requests: list[str] = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def run(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.requests.append(data.split(b" ")[1].decode() if data else "")
+                if self.dies:
+                    # Like a SIGKILLed process: the connection is reset, no answer.
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                          struct.pack("ii", 1, 0))
+                    continue
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                   b"Connection: close\r\n\r\nok")
+
+
+def test_real_nginx_resends_an_action_call_but_not_a_user_message(tmp_path):
+    """A replica dies after the request reached it: nginx hands the action call to the
+    other action server (the actions are idempotent per message), while the user's
+    message gets a 502 and is not processed a second time."""
+    import requests
+
+    dying, healthy = _Upstream(dies=True), _Upstream(dies=False)
+    for upstream in (dying, healthy):
+        upstream.start()
+    servers = "\n    ".join(f"server 127.0.0.1:{u.port} max_fails=1 fail_timeout=10s;"
+                             for u in (dying, healthy))
+    public, actions = free_port(), free_port()
+    values = {**_profile(tmp_path).nginx_values(),
+              "RAKEL_NGINX_RASA_SERVERS": servers, "RAKEL_NGINX_ACTIONS_SERVERS": servers,
+              "RAKEL_NGINX_PUBLIC_LISTEN": f"127.0.0.1:{public}",
+              "RAKEL_NGINX_RASA_LISTEN": f"127.0.0.1:{free_port()}",
+              "RAKEL_NGINX_ACTIONS_LISTEN": f"127.0.0.1:{actions}"}
+    command = nginx_setup(tmp_path / "nginx", render_template(NGINX_TEMPLATE.read_text(),
+                                                              values))
+    nginx = subprocess.Popen(command, start_new_session=True)
+    try:
+        wait_port(public, nginx)
+        wait_port(actions, nginx)
+        # Action calls: every one answered, the one that reached the dying replica by
+        # the other replica.
+        calls = [requests.post(f"http://127.0.0.1:{actions}/webhook", json={"n": i},
+                               timeout=10) for i in range(4)]
+        assert [c.status_code for c in calls] == [200] * 4
+        assert dying.requests == ["/webhook"]
+        assert healthy.requests == ["/webhook"] * 4
+        # User messages: the one that reached the dying replica is a 502, not resent.
+        dying.requests.clear()
+        healthy.requests.clear()
+        sent = [requests.post(f"http://127.0.0.1:{public}/webhooks/rest/webhook",
+                              json={"sender": "x", "message": "hei"}, timeout=10)
+                for _ in range(4)]
+        assert sorted(r.status_code for r in sent) == [200, 200, 200, 502]
+        assert dying.requests == ["/webhooks/rest/webhook"]
+        assert len(healthy.requests) == 3
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        for upstream in (dying, healthy):
+            upstream.sock.close()
+
+
+def wait_port(port: int, process: subprocess.Popen, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "nginx exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port}")
 
 
 def test_a_template_value_left_out_is_an_error():

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import services
-from bot.actions.nlu import best_guess, ranked_articles
+from bot.actions.nlu import best_guess, latest_message_id, ranked_articles
 from bot.feedback import record_miss
 
 
@@ -26,6 +26,7 @@ async def remember_miss(tracker: Tracker, kind: str) -> None:
             session, conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel(), kind=kind,
             text=message.get("text") or "", predicted_intent=intent, confidence=confidence,
+            message_id=latest_message_id(tracker.events),
         ),
         f"{kind} message",
     )

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import services
+from bot.actions.nlu import latest_message_id
 from bot.feedback import record_feedback, record_miss
 
 
@@ -32,15 +33,16 @@ class ActionHelpedFeedback(Action):
         article_id = tracker.get_slot("last_article")
         channel = tracker.get_latest_input_channel()
         question = last_question(tracker)
+        message_id = latest_message_id(tracker.events)
 
         def store(session):  # type: ignore[no-untyped-def]
             record_feedback(session, conversation_id=tracker.sender_id, channel=channel,
-                            article_id=article_id, helped=helped)
+                            article_id=article_id, helped=helped, message_id=message_id)
             if not helped and question:
                 record_miss(session, conversation_id=tracker.sender_id, channel=channel,
                             kind="not_helped", text=question,
                             predicted_intent=f"faq/{article_id}" if article_id else None,
-                            confidence=None)
+                            confidence=None, message_id=message_id)
 
         await services.record_safely(store, "feedback")
         response = "utter_glad_helped" if helped else "utter_sorry_not_helped"

@@ -1,4 +1,4 @@
-"""Pure helpers that read NLU results from `tracker.latest_message`."""
+"""Pure helpers that read NLU results from `tracker.latest_message` and the events."""
 
 from __future__ import annotations
 
@@ -39,3 +39,11 @@ def best_guess(message: dict[str, Any]) -> tuple[str | None, float | None]:
                 name = FAQ_PREFIX + article
             return name, entry.get("confidence")
     return None, None
+
+
+def latest_message_id(events: list[dict[str, Any]]) -> str | None:
+    """Rasa's id of the last user message: the key that makes a retried action a no-op."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return event.get("message_id")
+    return None

@@ -62,3 +62,15 @@ async def test_out_of_scope_is_answered_and_recorded(database, domain):
     miss = database.run(lambda s: s.query(NluMiss).one())
     assert (miss.kind, miss.text, miss.predicted_intent) == (
         "out_of_scope", "hva blir været i molde", "out_of_scope")
+
+
+async def test_a_resent_fallback_call_records_the_message_once(database, domain):
+    message = parse_data("hva blir været i molde", "out_of_scope", 0.97)
+    resent = tracker(message, message_id="c" * 32)
+    for _ in range(2):
+        messages, _ = await run(ActionOutOfScope(), resent, domain)
+        assert [m["response"] for m in messages] == ["utter_out_of_scope"]
+    await run(ActionClarify(), tracker(unclear(), message_id="c" * 32), domain)
+    # One row per message and kind: the resend adds nothing, another kind is its own.
+    rows = database.run(lambda s: sorted((m.kind, m.message_id) for m in s.query(NluMiss)))
+    assert rows == [("fallback", "c" * 32), ("out_of_scope", "c" * 32)]

@@ -83,6 +83,26 @@ async def test_no_to_helped_records_the_question_as_a_miss(database, domain):
     assert database.run(lambda s: s.query(Feedback).one().helped) is False
 
 
+async def test_a_resent_feedback_call_stores_nothing_twice(database, domain):
+    """nginx resends an action call whose action server died before answering; the
+    first attempt may already have committed. Keyed by Rasa's message id, the second
+    run finds the rows; the user's next "nei" (a new message) is stored again."""
+    question = user_event("kamera teams svart", "faq", article="teams_camera_sound")
+    first = tracker(parse_data("nei", "deny"), slots={"last_article": "teams_camera_sound"},
+                    history=[question], message_id="a" * 32)
+    for _ in range(2):
+        messages, _ = await run(ActionHelpedFeedback(), first, domain)
+        assert messages[0]["response"] == "utter_sorry_not_helped"
+    assert database.run(lambda s: s.query(Feedback).count()) == 1
+    assert database.run(lambda s: s.query(NluMiss).count()) == 1
+    later = tracker(parse_data("nei", "deny"), slots={"last_article": "teams_camera_sound"},
+                    history=[question], message_id="b" * 32)
+    await run(ActionHelpedFeedback(), later, domain)
+    ids = database.run(lambda s: sorted(r.message_id for r in s.query(Feedback).all()))
+    assert ids == ["a" * 32, "b" * 32]
+    assert database.run(lambda s: s.query(NluMiss).count()) == 2
+
+
 async def test_feedback_still_answers_when_the_database_is_down(tmp_path, monkeypatch, domain):
     monkeypatch.setenv("RAKEL_DB_URL", "sqlite:////proc/no-such-dir/rakel.db")
     services.reset()

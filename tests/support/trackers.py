@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -39,10 +40,11 @@ def parse_data(
 def tracker(
     latest: dict[str, Any], *, slots: dict[str, Any] | None = None,
     history: list[dict[str, Any]] | None = None, sender: str = "user-1",
-    channel: str = "rest",
+    channel: str = "rest", message_id: str | None = None,
 ) -> Tracker:
+    # Rasa gives every user message an id (uuid4 hex) unless the channel sets one.
     user_event = {"event": "user", "text": latest["text"], "parse_data": latest,
-                  "input_channel": channel}
+                  "input_channel": channel, "message_id": message_id or uuid.uuid4().hex}
     return Tracker(
         sender_id=sender, slots=slots or {}, latest_message=latest,
         events=[*(history or []), user_event], paused=False, followup_action=None,
@@ -52,4 +54,4 @@ def tracker(
 
 def user_event(text: str, intent: str, **kwargs: Any) -> dict[str, Any]:
     return {"event": "user", "text": text, "parse_data": parse_data(text, intent, **kwargs),
-            "input_channel": "rest"}
+            "input_channel": "rest", "message_id": uuid.uuid4().hex}
