@@ -224,12 +224,37 @@ class Recorder:
         return sum(len(m) for m in self.messages.values())
 
 
+BENCH = yaml.safe_load((PROJECT_ROOT / "bench" / "conversations.yml").read_text())
+# A case reported all the way to a stored ticket (the form, then "ja").
+TICKET_FLOW = tuple(BENCH["ticket_flow"])
+
+
 def load_conversations() -> list[list[str]]:
-    natural = yaml.safe_load((PROJECT_ROOT / "bench" / "conversations.yml").read_text())[
-        "conversations"]
     stateful = [[message for message, _ in flow] for flow in STATEFUL_FLOWS.values()]
-    # Every other simulated employee runs a stateful flow.
-    return [c for pair in zip(natural, stateful * len(natural), strict=False) for c in pair]
+    # Every other simulated employee runs a stateful flow, every seventh a ticket flow.
+    paired = [c for pair in zip(BENCH["conversations"], stateful * 9, strict=False)
+              for c in pair]
+    return [c for i in range(0, len(paired), 6) for c in (*paired[i:i + 6],
+                                                          list(TICKET_FLOW))]
+
+
+def tickets_by_conversation(rakel_db) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
+    with rakel_db.connect() as connection:
+        for conversation, public_id in connection.execute(text(
+                "SELECT conversation_id, public_id FROM tickets")):
+            found[conversation].append(public_id)
+    return found
+
+
+def ticket_flows(recorder: Recorder) -> dict[str, list[dict]]:
+    return {sender: messages for sender, messages in recorder.messages.items()
+            if tuple(m["message"] for m in messages) == TICKET_FLOW}
+
+
+def announced(public_id: str, message: dict) -> bool:
+    """The bot's answer to the final "ja" names the ticket."""
+    return any(public_id in t for t in message["texts"])
 
 
 def check_stateful(recorder: Recorder) -> tuple[int, int, list[str]]:
@@ -257,7 +282,7 @@ def check_stateful(recorder: Recorder) -> tuple[int, int, list[str]]:
     return seen, switched, disrupted
 
 
-def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled):
+def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled, rakel_db):
     recorder = Recorder()
     url = f"{scaled.lb_url}/webhooks/rest/webhook"
     result = asyncio.run(run_level(url, 50, load_conversations(), 1, {}, observe=recorder))
@@ -265,9 +290,19 @@ def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled):
     assert len(recorder.messages) == 50
     served = {m["upstream"] for ms in recorder.messages.values() for m in ms}
     assert served == {f"127.0.0.1:{p}" for p in scaled.cfg.replica_ports["rasa"]}
+    conversations = load_conversations()
     checked, switched, disrupted = check_stateful(recorder)
-    assert checked == 25
+    stateful = {tuple(m for m, _ in flow) for flow in STATEFUL_FLOWS.values()}
+    assert checked == sum(tuple(conversations[i % len(conversations)]) in stateful
+                          for i in range(50))
     assert disrupted == [], [recorder.messages[s] for s in disrupted]
+    # Simultaneous tickets through both Rasa and both action replicas on PostgreSQL:
+    # one per reporting employee, each announced with its own RAK number.
+    flows, tickets = ticket_flows(recorder), tickets_by_conversation(rakel_db)
+    assert len(flows) >= 6
+    for sender, messages in flows.items():
+        assert len(tickets[sender]) == 1, (sender, messages)
+        assert announced(tickets[sender][0], messages[-1]), messages[-1]
     # Round robin under load: most stateful flows changed replica mid-conversation,
     # and all of them got the right follow-ups (checked above).
     assert switched >= 10, f"only {switched} of {checked} flows changed replica"
@@ -347,6 +382,20 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
         else:
             sent = sum(m["message"] in answers for m in messages) + (resend[sender] in answers)
             assert counts.get(sender, 0) <= sent, (sender, messages)
+    # Tickets: never two for one case. A flow answered throughout has exactly its one,
+    # announced; so does one whose lost message was the final "ja", once resent (if
+    # the ticket was stored before the crash, the resend gets the same one).
+    tickets = tickets_by_conversation(rakel_db)
+    flows = ticket_flows(recorder)
+    assert len(flows) >= 4
+    for sender, messages in flows.items():
+        assert len(tickets[sender]) <= 1, (sender, tickets[sender])
+        if failures[sender] == 0:
+            assert len(tickets[sender]) == 1, (sender, messages)
+            assert announced(tickets[sender][0], messages[-1]), messages
+        elif not messages[-1]["ok"]:
+            assert len(tickets[sender]) == 1, (sender, messages)
+            assert any(tickets[sender][0] in t for t in answers[sender]), answers[sender]
     print(f"\nkilled rasa-1 and actions-1 after {expected_messages // 4} messages: "
           f"{sum(failures.values())} failed message(s) in {len(recorder.messages)} "
           f"conversations, {sum(bool(f) for f in failures.values())} affected")
