@@ -399,6 +399,11 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
         elif not messages[-1]["ok"]:
             assert len(tickets[sender]) == 1, (sender, messages)
             assert any(tickets[sender][0] in t for t in answers[sender]), answers[sender]
+    # Action calls nginx handed to the other action server ("upstream=A, B").
+    log = (scaled.root / "nginx" / "logs" / "access.log").read_text().splitlines()
+    resent_calls = sum('"POST /webhook ' in line and ", " in line.split("upstream=")[1]
+                       .split(" upstream_status")[0] for line in log)
     print(f"\nkilled rasa-1 and actions-1 after {expected_messages // 4} messages: "
           f"{sum(failures.values())} failed message(s) in {len(recorder.messages)} "
-          f"conversations, {sum(bool(f) for f in failures.values())} affected")
+          f"conversations, {sum(bool(f) for f in failures.values())} affected, "
+          f"{resent_calls} action call(s) resent by nginx")
