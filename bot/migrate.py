@@ -18,16 +18,23 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
+def _run(database: Database, step, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Run an Alembic command on the engine `database` hands over, in one transaction."""
     config = alembic_config()
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, *args, **kwargs)
+
+
+def upgrade(database: Database, revision: str = "head") -> None:
+    _run(database, command.upgrade, revision)
+
+
+def downgrade(database: Database, revision: str) -> None:
+    """Undo migrations down to `revision` ("base": an empty database)."""
+    _run(database, command.downgrade, revision)
 
 
 def revision(database: Database, message: str) -> None:
     """Autogenerate a new migration from the models (developer tool)."""
-    config = alembic_config()
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.revision(config, message=message, autogenerate=True)
+    _run(database, command.revision, message=message, autogenerate=True)

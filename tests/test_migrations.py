@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -36,10 +35,7 @@ def test_every_migration_downgrades_and_upgrades_again(tmp_path):
     database = Database(f"sqlite:///{tmp_path / 'rakel.db'}")
     try:
         migrate.upgrade(database)
-        config = migrate.alembic_config()
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "base")
+        migrate.downgrade(database, "base")
         assert set(inspect(database.engine).get_table_names()) <= {"alembic_version"}
         migrate.upgrade(database)
         assert differences(database) == []

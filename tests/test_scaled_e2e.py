@@ -54,6 +54,8 @@ STATEFUL_FLOWS = {
     "helped": [(faq("teams_camera_sound"), "utter_ask_helped"),
                ("/affirm", "utter_glad_helped")],
 }
+# What the user sends in each of them.
+STATEFUL_MESSAGES = {tuple(m for m, _ in flow) for flow in STATEFUL_FLOWS.values()}
 
 
 def socketio_credentials(root: Path) -> Path:
@@ -233,10 +235,10 @@ TICKET_FLOW = tuple(BENCH["ticket_flow"])
 
 
 def load_conversations() -> list[list[str]]:
+    natural = BENCH["conversations"]
     stateful = [[message for message, _ in flow] for flow in STATEFUL_FLOWS.values()]
     # Every other simulated employee runs a stateful flow, every seventh a ticket flow.
-    paired = [c for pair in zip(BENCH["conversations"], stateful * 9, strict=False)
-              for c in pair]
+    paired = [c for pair in zip(natural, stateful * len(natural), strict=False) for c in pair]
     return [c for i in range(0, len(paired), 6) for c in (*paired[i:i + 6],
                                                           list(TICKET_FLOW))]
 
@@ -255,9 +257,9 @@ def ticket_flows(recorder: Recorder) -> dict[str, list[dict]]:
             if tuple(m["message"] for m in messages) == TICKET_FLOW}
 
 
-def announced(public_id: str, message: dict) -> bool:
+def announced(public_id: str, texts: list[str]) -> bool:
     """The bot's answer to the final "ja" names the ticket."""
-    return any(public_id in t for t in message["texts"])
+    return any(public_id in t for t in texts)
 
 
 def check_stateful(recorder: Recorder) -> tuple[int, int, list[str]]:
@@ -288,15 +290,14 @@ def check_stateful(recorder: Recorder) -> tuple[int, int, list[str]]:
 def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled, rakel_db):
     recorder = Recorder()
     url = f"{scaled.lb_url}/webhooks/rest/webhook"
-    result = asyncio.run(run_level(url, 50, load_conversations(), 1, {}, observe=recorder))
+    conversations = load_conversations()
+    result = asyncio.run(run_level(url, 50, conversations, 1, {}, observe=recorder))
     assert result.errors == 0
     assert len(recorder.messages) == 50
     served = {m["upstream"] for ms in recorder.messages.values() for m in ms}
     assert served == {f"127.0.0.1:{p}" for p in scaled.cfg.replica_ports["rasa"]}
-    conversations = load_conversations()
     checked, switched, disrupted = check_stateful(recorder)
-    stateful = {tuple(m for m, _ in flow) for flow in STATEFUL_FLOWS.values()}
-    assert checked == sum(tuple(conversations[i % len(conversations)]) in stateful
+    assert checked == sum(tuple(conversations[i % len(conversations)]) in STATEFUL_MESSAGES
                           for i in range(50))
     assert disrupted == [], [recorder.messages[s] for s in disrupted]
     # Simultaneous tickets through both Rasa and both action replicas on PostgreSQL:
@@ -305,7 +306,7 @@ def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled, rak
     assert len(flows) >= 6
     for sender, messages in flows.items():
         assert len(tickets[sender]) == 1, (sender, messages)
-        assert announced(tickets[sender][0], messages[-1]), messages[-1]
+        assert announced(tickets[sender][0], messages[-1]["texts"]), messages[-1]
     # Round robin under load: most stateful flows changed replica mid-conversation,
     # and all of them got the right follow-ups (checked above).
     assert switched >= 10, f"only {switched} of {checked} flows changed replica"
@@ -357,9 +358,9 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     # ...and so is the lost message when the user sends it again (it may wait for
     # the dead replica's conversation lock to expire).
     with ThreadPoolExecutor(max_workers=10) as pool:
-        answers = dict(zip(resend, pool.map(lambda item: say(scaled, *item)[0],
-                                            resend.items()), strict=True))
-    assert all(answers.values()), answers
+        resent_answers = dict(zip(resend, pool.map(lambda item: say(scaled, *item)[0],
+                                                   resend.items()), strict=True))
+    assert all(resent_answers.values()), resent_answers
     # Button flows: right answers throughout, except where the crash hit one step.
     seen, _, disrupted = check_stateful(recorder)
     assert len(disrupted) <= users // 2, f"{len(disrupted)} of {seen} flows disrupted"
@@ -375,10 +376,9 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     with rakel_db.connect() as connection:
         counts = dict(connection.execute(text(
             "SELECT conversation_id, count(*) FROM feedback GROUP BY conversation_id")).all())
-    flows = {tuple(m for m, _ in flow) for flow in STATEFUL_FLOWS.values()}
     answers = ("/affirm", "/deny")
     for sender, messages in recorder.messages.items():
-        if tuple(m["message"] for m in messages) not in flows:
+        if tuple(m["message"] for m in messages) not in STATEFUL_MESSAGES:
             continue
         if all(m["ok"] for m in messages):
             assert counts.get(sender) == 1, (sender, messages)
@@ -395,10 +395,10 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
         assert len(tickets[sender]) <= 1, (sender, tickets[sender])
         if failures[sender] == 0:
             assert len(tickets[sender]) == 1, (sender, messages)
-            assert announced(tickets[sender][0], messages[-1]), messages
+            assert announced(tickets[sender][0], messages[-1]["texts"]), messages
         elif not messages[-1]["ok"]:
             assert len(tickets[sender]) == 1, (sender, messages)
-            assert any(tickets[sender][0] in t for t in answers[sender]), answers[sender]
+            assert announced(tickets[sender][0], resent_answers[sender]), resent_answers[sender]
     # Action calls nginx handed to the other action server ("upstream=A, B").
     log = (scaled.root / "nginx" / "logs" / "access.log").read_text().splitlines()
     resent_calls = sum('"POST /webhook ' in line and ", " in line.split("upstream=")[1]
