@@ -1,14 +1,14 @@
 """Rakel's command line: `python -m bot.cli <command>`.
 
-  train             train the model if its inputs changed (cached by fingerprint)
-  migrate           bring the database schema up to date
-  validate          `rasa data validate` on domain, data and knowledge
-  run rasa|actions|web
-                    start one process (the Procfile uses these)
-  banner            print where every process listens
-  create-staff USER [--admin]
-                    create a service-desk account; the password is read from the
-                    terminal (or stdin when piped), never from the command line
+train             train the model if its inputs changed (cached by fingerprint)
+migrate           bring the database schema up to date
+validate          `rasa data validate` on domain, data and knowledge
+run rasa|actions|web
+                  start one process (the Procfile uses these)
+banner            print where every process listens
+create-staff USER [--admin]
+                  create a service-desk account; the password is read from the
+                  terminal (or stdin when piped), never from the command line
 """
 
 from __future__ import annotations
@@ -45,16 +45,24 @@ def run_rasa(settings: Settings) -> None:
     )
     # bot.rasa_runtime is `rasa` plus our runtime fixes (see that module).
     command = [
-        sys.executable, "-m", "bot.rasa_runtime", "run",
-        "--model", str(model),
-        "--endpoints", os.environ.get("RAKEL_ENDPOINTS", str(PROJECT_ROOT / "endpoints.yml")),
+        sys.executable,
+        "-m",
+        "bot.rasa_runtime",
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        os.environ.get("RAKEL_ENDPOINTS", str(PROJECT_ROOT / "endpoints.yml")),
         "--credentials",
         os.environ.get("RAKEL_CREDENTIALS", str(PROJECT_ROOT / "credentials.yml")),
-        "--interface", os.environ.get("RAKEL_RASA_HOST", "127.0.0.1"),
-        "--port", str(rasa_port(settings)),
+        "--interface",
+        os.environ.get("RAKEL_RASA_HOST", "127.0.0.1"),
+        "--port",
+        str(rasa_port(settings)),
         # The HTTP API (parse, trackers) is for operators: token only.
         "--enable-api",
-        "--auth-token", settings.secret("rasa_token"),
+        "--auth-token",
+        settings.secret("rasa_token"),
     ]
     os.execv(command[0], command)  # noqa: S606 - replace this process with Rasa
 
@@ -91,8 +99,7 @@ def banner(settings: Settings) -> str:
             f"  Rasa server     {settings.rasa_url}"
             f"  (REST: {settings.rasa_url}/webhooks/rest/webhook)",
             f"  Action server   {settings.action_server_url}",
-            f"  Web service     http://{settings.web_host}:{settings.web_port}"
-            f"  (health: /health)",
+            f"  Web service     http://{settings.web_host}:{settings.web_port}  (health: /health)",
             f"  Database        {safe_url(settings.db_url)}",
             f"  Tracker store   {safe_url(settings.tracker_db_url)}",
         ]
@@ -137,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate")
     sub.add_parser("validate")
     sub.add_parser("banner")
-    sub.add_parser("retention", help="delete conversations and closed tickets older "
-                   "than RAKEL_RETENTION_DAYS, once")
+    sub.add_parser(
+        "retention",
+        help="delete conversations and closed tickets older than RAKEL_RETENTION_DAYS, once",
+    )
     staff = sub.add_parser("create-staff")
     staff.add_argument("username")
     staff.add_argument("--admin", action="store_true")
@@ -166,23 +175,35 @@ def main(argv: list[str] | None = None) -> int:
 
         from bot.train import CONFIG, DOMAIN, data_paths, rasa_cli
 
-        command = [rasa_cli(), "data", "validate", "--fail-on-warnings",
-                   "--config", str(CONFIG), "--domain", str(DOMAIN),
-                   "--data", *data_paths(settings)]
+        command = [
+            rasa_cli(),
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--config",
+            str(CONFIG),
+            "--domain",
+            str(DOMAIN),
+            "--data",
+            *data_paths(settings),
+        ]
         return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
     elif args.command == "retention":
         from bot.retention import run_retention
 
         result = run_retention(settings)
-        print(f"deleted {result.tracker_events} tracker events and {result.tickets} "
-              f"closed tickets older than {result.cutoff.isoformat()}")
+        print(
+            f"deleted {result.tracker_events} tracker events and {result.tickets} "
+            f"closed tickets older than {result.cutoff.isoformat()}"
+        )
     elif args.command == "banner":
         print(banner(settings))
     elif args.command == "create-staff":
         return create_staff(settings, args.username, is_admin=args.admin)
     elif args.command == "run":
-        {"rasa": run_rasa, "actions": run_actions, "web": run_web,
-         "worker": run_worker}[args.process](settings)
+        {"rasa": run_rasa, "actions": run_actions, "web": run_web, "worker": run_worker}[
+            args.process
+        ](settings)
     return 0
 
 

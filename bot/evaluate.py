@@ -67,21 +67,28 @@ class HeldoutReport:
         return self.intent_correct / self.intent_checked if self.intent_checked else 0.0
 
     def lines(self) -> list[str]:
-        out = [f"held-out messages: {self.total}",
-               f"topic accuracy: {self.topic_accuracy:.3f} (target >= {TOPIC_TARGET})",
-               f"intent accuracy (where labelled): {self.intent_accuracy:.3f} "
-               f"on {self.intent_checked}",
-               f"not understood (nlu_fallback, counted wrong): {self.fallbacks}"]
+        out = [
+            f"held-out messages: {self.total}",
+            f"topic accuracy: {self.topic_accuracy:.3f} (target >= {TOPIC_TARGET})",
+            f"intent accuracy (where labelled): {self.intent_accuracy:.3f} "
+            f"on {self.intent_checked}",
+            f"not understood (nlu_fallback, counted wrong): {self.fallbacks}",
+        ]
         for topic in sorted(self.per_topic):
             counts = self.per_topic[topic]
-            out.append(f"  {topic:15s} {counts['correct']:3d}/{counts['total']:3d} "
-                       f"recall {self.recall(topic):.3f}")
-        out.append(f"out_of_scope recall: {self.recall('out_of_scope'):.3f} "
-                   f"(target >= {OOS_RECALL_TARGET})")
+            out.append(
+                f"  {topic:15s} {counts['correct']:3d}/{counts['total']:3d} "
+                f"recall {self.recall(topic):.3f}"
+            )
+        out.append(
+            f"out_of_scope recall: {self.recall('out_of_scope'):.3f} "
+            f"(target >= {OOS_RECALL_TARGET})"
+        )
         if self.misses:
             out.append("misclassified (expected topic / predicted intent / text):")
-            out += [f"  {topic:15s} {predicted:35s} {text}"
-                    for topic, predicted, text in self.misses]
+            out += [
+                f"  {topic:15s} {predicted:35s} {text}" for topic, predicted, text in self.misses
+            ]
         return out
 
 
@@ -128,27 +135,52 @@ def cross_validation(out: Path, folds: int = 5) -> list[str]:
     from bot.train import nlu_data_dir, rasa_cli
 
     settings = load_settings()
-    command = [rasa_cli(), "test", "nlu", "--cross-validation", "--folds", str(folds),
-               "--config", str(PROJECT_ROOT / "config_nlu_testing.yml"),
-               "--nlu", str(nlu_data_dir(settings)), "--out", str(out)]
+    command = [
+        rasa_cli(),
+        "test",
+        "nlu",
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--config",
+        str(PROJECT_ROOT / "config_nlu_testing.yml"),
+        "--nlu",
+        str(nlu_data_dir(settings)),
+        "--out",
+        str(out),
+    ]
     subprocess.run(command, check=True, cwd=PROJECT_ROOT)
     lines = []
-    for name, label in (("intent_report.json", "intent"),
-                        ("response_selection_report.json", "response selector (faq/<id>)")):
+    for name, label in (
+        ("intent_report.json", "intent"),
+        ("response_selection_report.json", "response selector (faq/<id>)"),
+    ):
         report_path = out / name
         if report_path.exists():
             report = json.loads(report_path.read_text())
             weighted = report.get("weighted avg", {})
-            lines.append(f"{folds}-fold CV {label}: weighted F1 {weighted.get('f1-score', 0):.3f}, "
-                         f"accuracy {report.get('accuracy', 0):.3f}")
+            lines.append(
+                f"{folds}-fold CV {label}: weighted F1 {weighted.get('f1-score', 0):.3f}, "
+                f"accuracy {report.get('accuracy', 0):.3f}"
+            )
     return lines
 
 
 def story_tests(model: Path, out: Path) -> tuple[bool, list[str]]:
     from bot.train import rasa_cli
 
-    command = [rasa_cli(), "test", "core", "--model", str(model), "--stories",
-               str(TEST_STORIES), "--out", str(out), "--fail-on-prediction-errors"]
+    command = [
+        rasa_cli(),
+        "test",
+        "core",
+        "--model",
+        str(model),
+        "--stories",
+        str(TEST_STORIES),
+        "--out",
+        str(out),
+        "--fail-on-prediction-errors",
+    ]
     result = subprocess.run(command, cwd=PROJECT_ROOT, check=False)
     failed = out / "failed_test_stories.yml"
     text = failed.read_text() if failed.exists() else ""
@@ -175,8 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_cv:
         lines += cross_validation(out / "cv", args.folds)
     print("\n".join(["", "=== Rakel evaluation ===", *lines]))
-    passed = (report.topic_accuracy >= TOPIC_TARGET
-              and report.recall("out_of_scope") >= OOS_RECALL_TARGET and stories_ok)
+    passed = (
+        report.topic_accuracy >= TOPIC_TARGET
+        and report.recall("out_of_scope") >= OOS_RECALL_TARGET
+        and stories_ok
+    )
     return 0 if passed else 1
 
 

@@ -50,8 +50,9 @@ _SECTION_RE = re.compile(r"\d+(?:\.\d+)* \S.*")
 class KnowledgeError(ValueError):
     """An article file is invalid; the message names the file and the field."""
 
-    def __init__(self, message: str, *, path: Path | str | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: Path | str | None = None, field: str | None = None
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self.field = field
         where = []
@@ -111,43 +112,52 @@ def placeholders_in(text: str) -> list[str]:
     return names
 
 
-def _require_str(data: Mapping[str, Any], key: str, path: Path, *, field: str | None = None,
-                 max_chars: int | None = None) -> str:
+def _require_str(
+    data: Mapping[str, Any],
+    key: str,
+    path: Path,
+    *,
+    field: str | None = None,
+    max_chars: int | None = None,
+) -> str:
     value = data[key]
     field = field or key
     if not isinstance(value, str):
-        raise KnowledgeError(f"must be a string, got {type(value).__name__}", path=path,
-                             field=field)
+        raise KnowledgeError(
+            f"must be a string, got {type(value).__name__}", path=path, field=field
+        )
     value = value.strip()
     if not value:
         raise KnowledgeError("must not be empty", path=path, field=field)
     if max_chars is not None and len(value) > max_chars:
-        raise KnowledgeError(f"is {len(value)} characters, at most {max_chars} allowed",
-                             path=path, field=field)
+        raise KnowledgeError(
+            f"is {len(value)} characters, at most {max_chars} allowed", path=path, field=field
+        )
     return value
 
 
-def _require_bool(data: Mapping[str, Any], key: str, path: Path, *, field: str | None = None
-                  ) -> bool:
+def _require_bool(
+    data: Mapping[str, Any], key: str, path: Path, *, field: str | None = None
+) -> bool:
     value = data[key]
     if not isinstance(value, bool):
-        raise KnowledgeError(f"must be true or false, got {value!r}", path=path,
-                             field=field or key)
+        raise KnowledgeError(f"must be true or false, got {value!r}", path=path, field=field or key)
     return value
 
 
-def _require_str_list(data: Mapping[str, Any], key: str, path: Path, *,
-                      field: str | None = None) -> tuple[str, ...]:
+def _require_str_list(
+    data: Mapping[str, Any], key: str, path: Path, *, field: str | None = None
+) -> tuple[str, ...]:
     field = field or key
     value = data[key]
     if not isinstance(value, list):
-        raise KnowledgeError(f"must be a list, got {type(value).__name__}", path=path,
-                             field=field)
+        raise KnowledgeError(f"must be a list, got {type(value).__name__}", path=path, field=field)
     items = []
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            raise KnowledgeError(f"item {index} must be a non-empty string, got {item!r}",
-                                 path=path, field=field)
+            raise KnowledgeError(
+                f"item {index} must be a non-empty string, got {item!r}", path=path, field=field
+            )
         items.append(item.strip())
     duplicates = sorted({item for item in items if items.count(item) > 1})
     if duplicates:
@@ -155,15 +165,17 @@ def _require_str_list(data: Mapping[str, Any], key: str, path: Path, *,
     return tuple(items)
 
 
-def _check_keys(data: Mapping[str, Any], expected: tuple[str, ...], path: Path,
-                prefix: str = "") -> None:
+def _check_keys(
+    data: Mapping[str, Any], expected: tuple[str, ...], path: Path, prefix: str = ""
+) -> None:
     missing = [key for key in expected if key not in data]
     if missing:
         raise KnowledgeError("missing required field", path=path, field=prefix + missing[0])
     unknown = sorted(str(key) for key in data if key not in expected)
     if unknown:
-        raise KnowledgeError(f"unknown field (allowed: {', '.join(expected)})", path=path,
-                             field=prefix + unknown[0])
+        raise KnowledgeError(
+            f"unknown field (allowed: {', '.join(expected)})", path=path, field=prefix + unknown[0]
+        )
 
 
 def _parse_article(path: Path) -> Article:
@@ -179,16 +191,19 @@ def _parse_article(path: Path) -> Article:
     if not _ID_RE.fullmatch(article_id):
         raise KnowledgeError(f"{article_id!r} must be lower_snake_case", path=path, field="id")
     if article_id != path.stem:
-        raise KnowledgeError(f"{article_id!r} must equal the file name {path.stem!r}",
-                             path=path, field="id")
+        raise KnowledgeError(
+            f"{article_id!r} must equal the file name {path.stem!r}", path=path, field="id"
+        )
 
     topic = _require_str(data, "topic", path)
     if topic not in TOPICS:
-        raise KnowledgeError(f"{topic!r} is not one of {', '.join(TOPICS)}", path=path,
-                             field="topic")
+        raise KnowledgeError(
+            f"{topic!r} is not one of {', '.join(TOPICS)}", path=path, field="topic"
+        )
     if topic != path.parent.name:
-        raise KnowledgeError(f"{topic!r} must equal the folder name {path.parent.name!r}",
-                             path=path, field="topic")
+        raise KnowledgeError(
+            f"{topic!r} must equal the folder name {path.parent.name!r}", path=path, field="topic"
+        )
 
     title = _require_str(data, "title", path, max_chars=MAX_TITLE_CHARS)
     if "\n" in title or "{" in title or "}" in title:
@@ -204,37 +219,44 @@ def _parse_article(path: Path) -> Article:
         raise KnowledgeError(
             f"unknown placeholder {{{unknown[0]}}} (allowed: "
             f"{', '.join('{' + name + '}' for name in sorted(PLACEHOLDERS))})",
-            path=path, field="answer",
+            path=path,
+            field="answer",
         )
 
     source = data["source"]
     if not isinstance(source, dict):
-        raise KnowledgeError("must be a mapping with report_sections and general_guidance",
-                             path=path, field="source")
+        raise KnowledgeError(
+            "must be a mapping with report_sections and general_guidance", path=path, field="source"
+        )
     _check_keys(source, _SOURCE_FIELDS, path, prefix="source.")
-    sections = _require_str_list(source, "report_sections", path,
-                                 field="source.report_sections")
+    sections = _require_str_list(source, "report_sections", path, field="source.report_sections")
     for section in sections:
         if not _SECTION_RE.fullmatch(section):
             raise KnowledgeError(
                 f"{section!r} must be a section number and title, e.g. '2.1.1 Kundeservice'",
-                path=path, field="source.report_sections",
+                path=path,
+                field="source.report_sections",
             )
     general = _require_bool(source, "general_guidance", path, field="source.general_guidance")
     if not sections and not general:
         raise KnowledgeError(
             "an article must cite report sections or be marked general_guidance: true",
-            path=path, field="source",
+            path=path,
+            field="source",
         )
 
     facts = _require_str_list(data, "report_facts", path)
     if facts and not sections:
-        raise KnowledgeError("report facts need at least one entry in source.report_sections",
-                             path=path, field="report_facts")
+        raise KnowledgeError(
+            "report facts need at least one entry in source.report_sections",
+            path=path,
+            field="report_facts",
+        )
     for fact in facts:
         if not mentions(answer, fact):
-            raise KnowledgeError(f"{fact!r} does not occur in the answer", path=path,
-                                 field="report_facts")
+            raise KnowledgeError(
+                f"{fact!r} does not occur in the answer", path=path, field="report_facts"
+            )
 
     return Article(
         id=article_id,
@@ -263,7 +285,8 @@ def load_articles(directory: Path) -> dict[str, Article]:
         if article.id in articles:
             raise KnowledgeError(
                 f"duplicate article id {article.id!r}, also in {origins[article.id]}",
-                path=path, field="id",
+                path=path,
+                field="id",
             )
         articles[article.id] = article
         origins[article.id] = path
@@ -278,8 +301,9 @@ def load_articles(directory: Path) -> dict[str, Article]:
 class KnowledgeBase:
     """Validated articles plus the contact details their placeholders refer to."""
 
-    def __init__(self, articles: Mapping[str, Article] | Iterable[Article],
-                 contacts: Mapping[str, str]) -> None:
+    def __init__(
+        self, articles: Mapping[str, Article] | Iterable[Article], contacts: Mapping[str, str]
+    ) -> None:
         items = articles.values() if isinstance(articles, Mapping) else articles
         self._articles: dict[str, Article] = {}
         for article in items:
@@ -316,15 +340,18 @@ class KnowledgeBase:
         return article.answer.format_map(self._contacts).strip()
 
     def source_line(self, article: Article) -> str | None:
-        """"Kilde: …" for articles drawing on the report; None for pure general guidance."""
+        """ "Kilde: …" for articles drawing on the report; None for pure general guidance."""
         sections = list(article.report_sections)
         if not sections:
             return None
         if len(sections) == 1:
             joined = sections[0]
         else:
-            joined = (SOURCE_SECTION_SEPARATOR.join(sections[:-1])
-                      + SOURCE_SECTION_LAST_SEPARATOR + sections[-1])
+            joined = (
+                SOURCE_SECTION_SEPARATOR.join(sections[:-1])
+                + SOURCE_SECTION_LAST_SEPARATOR
+                + sections[-1]
+            )
         return SOURCE_LINE_TEMPLATE.format(sections=joined)
 
     def titles(self) -> dict[str, str]:
@@ -335,8 +362,7 @@ class KnowledgeBase:
         """The articles of one topic, sorted by id."""
         if topic not in TOPICS:
             raise KnowledgeError(f"unknown topic {topic!r} (topics: {', '.join(TOPICS)})")
-        return sorted((a for a in self._articles.values() if a.topic == topic),
-                      key=lambda a: a.id)
+        return sorted((a for a in self._articles.values() if a.topic == topic), key=lambda a: a.id)
 
 
 # --- grounding ---------------------------------------------------------------

@@ -123,8 +123,9 @@ class TicketNote(Base):
     __tablename__ = "ticket_notes"
 
     id = Column(Integer, primary_key=True)
-    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False,
-                       index=True)
+    ticket_id = Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     author = Column(String(128), nullable=False)
     text = Column(Text, nullable=False)
@@ -136,8 +137,9 @@ class TicketAudit(Base):
     __tablename__ = "ticket_audit"
 
     id = Column(Integer, primary_key=True)
-    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False,
-                       index=True)
+    ticket_id = Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     actor = Column(String(128), nullable=False)  # staff username, or "rakel"
     action = Column(String(32), nullable=False)  # created | changed | note | delivered
@@ -156,8 +158,9 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id = Column(Integer, primary_key=True)
-    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False,
-                       index=True)
+    ticket_id = Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     idempotency_key = Column(String(64), nullable=False, unique=True)
     payload = Column(Text, nullable=False)

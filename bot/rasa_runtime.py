@@ -76,8 +76,7 @@ def memoize_event_type_lookup() -> None:
     found: dict[str, type[Event]] = {}
 
     @functools.wraps(original)
-    def resolve_by_type(type_name: str, default: type[Event] | None = None
-                        ) -> type[Event] | None:
+    def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
         cls = found.get(type_name)
         if cls is not None:
             return cls

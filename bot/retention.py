@@ -43,6 +43,7 @@ def cutoff_for(retention_days: int, now: datetime | None = None) -> datetime:
 def purge_closed_tickets(database: Database, cutoff: datetime) -> int:
     """Closed tickets untouched since the cutoff, with notes, audit and outbox rows
     (ON DELETE CASCADE)."""
+
     def work(session):  # type: ignore[no-untyped-def]
         result = session.execute(
             delete(Ticket)
@@ -72,8 +73,9 @@ def purge_tracker_events(tracker_db_url: str, cutoff: datetime) -> int:
         engine.dispose()
 
 
-def run_retention(settings: Settings, database: Database | None = None,
-                  now: datetime | None = None) -> RetentionResult:
+def run_retention(
+    settings: Settings, database: Database | None = None, now: datetime | None = None
+) -> RetentionResult:
     cutoff = cutoff_for(settings.retention_days, now)
     own = database or Database(settings.db_url)
     try:
@@ -82,6 +84,11 @@ def run_retention(settings: Settings, database: Database | None = None,
         if database is None:
             own.dispose()
     events = purge_tracker_events(settings.tracker_db_url, cutoff)
-    log.info("retention (%s days, before %s): deleted %d tracker events, %d closed tickets",
-             settings.retention_days, cutoff.isoformat(), events, tickets)
+    log.info(
+        "retention (%s days, before %s): deleted %d tracker events, %d closed tickets",
+        settings.retention_days,
+        cutoff.isoformat(),
+        events,
+        tickets,
+    )
     return RetentionResult(cutoff=cutoff, tracker_events=events, tickets=tickets)

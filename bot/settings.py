@@ -119,20 +119,23 @@ def check_profile(env: Mapping[str, str], db_url: str, tracker_db_url: str) -> N
         return
     for name, url in (("RAKEL_DB_URL", db_url), ("RAKEL_TRACKER_DB_URL", tracker_db_url)):
         if not url.startswith("postgresql"):
-            raise SettingsError(f"RAKEL_PROFILE=scaled needs {name} on PostgreSQL "
-                                f"(postgresql+psycopg2://…), got {url.split(':', 1)[0]}:")
+            raise SettingsError(
+                f"RAKEL_PROFILE=scaled needs {name} on PostgreSQL "
+                f"(postgresql+psycopg2://…), got {url.split(':', 1)[0]}:"
+            )
     endpoints = env.get("RAKEL_ENDPOINTS", "")
     if not endpoints or Path(endpoints).name == "endpoints.yml":
-        raise SettingsError("RAKEL_PROFILE=scaled needs RAKEL_ENDPOINTS=endpoints.scaled.yml "
-                            "(Redis lock store shared by the Rasa replicas)")
+        raise SettingsError(
+            "RAKEL_PROFILE=scaled needs RAKEL_ENDPOINTS=endpoints.scaled.yml "
+            "(Redis lock store shared by the Rasa replicas)"
+        )
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("RAKEL_VAR_DIR", PROJECT_ROOT / "var")).resolve()
     contacts = {
-        key: env.get(f"RAKEL_{key.upper()}", default)
-        for key, default in CONTACT_DEFAULTS.items()
+        key: env.get(f"RAKEL_{key.upper()}", default) for key, default in CONTACT_DEFAULTS.items()
     }
     db_url = env.get("RAKEL_DB_URL") or f"sqlite:///{var_dir / 'rakel.db'}"
     tracker_db_url = env.get("RAKEL_TRACKER_DB_URL") or f"sqlite:///{var_dir / 'tracker.db'}"
@@ -182,9 +185,11 @@ class TeamsSettings:
 
     @property
     def missing(self) -> list[str]:
-        names = {"RAKEL_TEAMS_APP_ID": self.app_id,
-                 "RAKEL_TEAMS_APP_PASSWORD": self.app_password,
-                 "RAKEL_TEAMS_TENANT_ID": self.tenant_id}
+        names = {
+            "RAKEL_TEAMS_APP_ID": self.app_id,
+            "RAKEL_TEAMS_APP_PASSWORD": self.app_password,
+            "RAKEL_TEAMS_TENANT_ID": self.tenant_id,
+        }
         return [name for name, value in names.items() if not value]
 
     @property
@@ -204,8 +209,7 @@ def load_teams_settings(env: Mapping[str, str] | None = None) -> TeamsSettings:
         # hard-codes is deprecated and refuses new single-tenant bots.
         token_url=env.get("RAKEL_TEAMS_TOKEN_URL")
         or (f"{MS_LOGIN}/{tenant}/oauth2/v2.0/token" if tenant else None),
-        openid_config_url=env.get("RAKEL_TEAMS_OPENID_CONFIG_URL")
-        or defaults.openid_config_url,
+        openid_config_url=env.get("RAKEL_TEAMS_OPENID_CONFIG_URL") or defaults.openid_config_url,
         jwks_url=env.get("RAKEL_TEAMS_JWKS_URL") or None,
         issuer=env.get("RAKEL_TEAMS_ISSUER") or defaults.issuer,
     )
@@ -219,5 +223,7 @@ def widget_origins(settings: Settings, env: Mapping[str, str] | None = None) -> 
     env = os.environ if env is None else env
     raw = env.get("RAKEL_WIDGET_ORIGINS", "")
     origins = [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
-    return origins or [f"http://127.0.0.1:{settings.web_port}",
-                       f"http://localhost:{settings.web_port}"]
+    return origins or [
+        f"http://127.0.0.1:{settings.web_port}",
+        f"http://localhost:{settings.web_port}",
+    ]

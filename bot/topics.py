@@ -10,8 +10,15 @@ import yaml
 from bot.settings import PROJECT_ROOT
 
 TOPICS_FILE = PROJECT_ROOT / "bot" / "data" / "topics.yml"
-TOPICS = ("teams", "two_factor", "home_office", "pc_replacement", "service_desk",
-          "chitchat", "out_of_scope")
+TOPICS = (
+    "teams",
+    "two_factor",
+    "home_office",
+    "pc_replacement",
+    "service_desk",
+    "chitchat",
+    "out_of_scope",
+)
 DEFAULT_TOPIC = "service_desk"
 
 
@@ -29,8 +36,10 @@ class TopicMap:
         for topic, intents in data.items():
             for intent in intents:
                 if intent in by_intent:
-                    raise ValueError(f"{path}: intent {intent!r} is listed under both "
-                                     f"{by_intent[intent]!r} and {topic!r}")
+                    raise ValueError(
+                        f"{path}: intent {intent!r} is listed under both "
+                        f"{by_intent[intent]!r} and {topic!r}"
+                    )
                 by_intent[intent] = topic
         return cls(by_intent)
 

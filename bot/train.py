@@ -78,8 +78,11 @@ def _versions() -> str:
 def fingerprint(settings: Settings) -> str:
     digest = hashlib.sha256(_versions().encode())
     for path in _input_files(settings):
-        digest.update(str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT)
-                          else path).encode())
+        digest.update(
+            str(
+                path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+            ).encode()
+        )
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
 
@@ -118,12 +121,18 @@ def ensure_model(settings: Settings | None = None, force: bool = False) -> Path:
     # interrupted training never leaves a half-written model under the cached name.
     with tempfile.TemporaryDirectory(dir=target_dir) as tmp:
         command = [
-            rasa_cli(), "train",
-            "--config", str(CONFIG),
-            "--domain", str(DOMAIN),
-            "--data", *paths,
-            "--out", tmp,
-            "--fixed-model-name", name,
+            rasa_cli(),
+            "train",
+            "--config",
+            str(CONFIG),
+            "--domain",
+            str(DOMAIN),
+            "--data",
+            *paths,
+            "--out",
+            tmp,
+            "--fixed-model-name",
+            name,
         ]
         started = time.monotonic()
         subprocess.run(command, check=True, cwd=PROJECT_ROOT)

@@ -35,8 +35,9 @@ async def post_ticket(http: aiohttp.ClientSession, settings: Settings, claim: Cl
         headers["Authorization"] = f"Bearer {settings.itsm_token}"
     assert settings.itsm_url is not None
     try:
-        async with http.post(settings.itsm_url, data=claim.payload.encode("utf-8"),
-                             headers=headers) as response:
+        async with http.post(
+            settings.itsm_url, data=claim.payload.encode("utf-8"), headers=headers
+        ) as response:
             if 200 <= response.status < 300:
                 return
             body = (await response.text())[:200]
@@ -45,8 +46,7 @@ async def post_ticket(http: aiohttp.ClientSession, settings: Settings, claim: Cl
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
 
-async def deliver_due(database: Database, http: aiohttp.ClientSession,
-                      settings: Settings) -> int:
+async def deliver_due(database: Database, http: aiohttp.ClientSession, settings: Settings) -> int:
     """Deliver up to BATCH due messages; the number handled (delivered or failed).
 
     One row is claimed at a time, so a lease only has to cover one request and
@@ -55,7 +55,8 @@ async def deliver_due(database: Database, http: aiohttp.ClientSession,
     handled = 0
     while handled < BATCH:
         claims = await database.run_async(
-            lambda s: claim_due(s, lease_seconds=settings.outbox_lease_seconds, limit=1))
+            lambda s: claim_due(s, lease_seconds=settings.outbox_lease_seconds, limit=1)
+        )
         if not claims:
             break
         await deliver_one(database, http, settings, claims[0])
@@ -63,16 +64,23 @@ async def deliver_due(database: Database, http: aiohttp.ClientSession,
     return handled
 
 
-async def deliver_one(database: Database, http: aiohttp.ClientSession, settings: Settings,
-                      claim: Claim) -> None:
+async def deliver_one(
+    database: Database, http: aiohttp.ClientSession, settings: Settings, claim: Claim
+) -> None:
     try:
         await post_ticket(http, settings, claim)
     except DeliveryError as exc:
-        delay = backoff_seconds(claim.attempts, settings.itsm_retry_base_seconds,
-                                settings.itsm_retry_max_seconds)
+        delay = backoff_seconds(
+            claim.attempts, settings.itsm_retry_base_seconds, settings.itsm_retry_max_seconds
+        )
         error = str(exc)
-        log.warning("outbox %s (attempt %d) not delivered, retry in %.1fs: %s",
-                    claim.idempotency_key, claim.attempts, delay, error)
+        log.warning(
+            "outbox %s (attempt %d) not delivered, retry in %.1fs: %s",
+            claim.idempotency_key,
+            claim.attempts,
+            delay,
+            error,
+        )
         await database.run_async(lambda s: mark_failed(s, claim, error, delay))
     else:
         await database.run_async(lambda s: mark_delivered(s, claim))
@@ -83,17 +91,22 @@ def check(settings: Settings) -> None:
     if settings.outbox_lease_seconds <= settings.itsm_timeout_seconds:
         raise SettingsError(
             "RAKEL_OUTBOX_LEASE_SECONDS must be longer than RAKEL_ITSM_TIMEOUT_SECONDS, "
-            "or a slow delivery could be claimed again by another worker")
+            "or a slow delivery could be claimed again by another worker"
+        )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     check(settings)
     database = Database(settings.db_url)
-    timeout = aiohttp.ClientTimeout(total=settings.itsm_timeout_seconds,
-                                    connect=min(5.0, settings.itsm_timeout_seconds))
+    timeout = aiohttp.ClientTimeout(
+        total=settings.itsm_timeout_seconds, connect=min(5.0, settings.itsm_timeout_seconds)
+    )
     next_retention = 0.0
-    log.info("worker started: ITSM %s, retention every %.0fs",
-             settings.itsm_url or "not configured", settings.retention_interval_seconds)
+    log.info(
+        "worker started: ITSM %s, retention every %.0fs",
+        settings.itsm_url or "not configured",
+        settings.retention_interval_seconds,
+    )
     try:
         async with aiohttp.ClientSession(timeout=timeout) as http:
             while not stop.is_set():
@@ -117,8 +130,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def serve(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     async def main() -> None:
         stop = asyncio.Event()

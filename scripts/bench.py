@@ -83,8 +83,11 @@ class RssSampler:
             current = pending.pop()
             try:
                 status = Path(f"/proc/{current}/status").read_text()
-                total += int(next(line.split()[1] for line in status.splitlines()
-                                  if line.startswith("VmRSS:")))
+                total += int(
+                    next(
+                        line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")
+                    )
+                )
                 children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
                 pending += [int(c) for c in children]
             except (OSError, StopIteration, ValueError):
@@ -111,8 +114,14 @@ class RssSampler:
 Observer = Callable[[str, str, "aiohttp.ClientResponse | None", "list | None"], None]
 
 
-async def run_level(url: str, users: int, conversations: list[list[str]], rounds: int,
-                    pids: dict[str, int], observe: Observer | None = None) -> LevelResult:
+async def run_level(
+    url: str,
+    users: int,
+    conversations: list[list[str]],
+    rounds: int,
+    pids: dict[str, int],
+    observe: Observer | None = None,
+) -> LevelResult:
     result = LevelResult(users)
     timeout = aiohttp.ClientTimeout(total=120)
 
@@ -164,10 +173,25 @@ class PySpy:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
         for name, pid in self.pids.items():
-            self.spies.append(subprocess.Popen(
-                [spy, "record", "--rate", "100", "--format", "raw", "--nonblocking",
-                 "--output", str(self.out_dir / f"{name}.txt"), "--pid", str(pid)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.spies.append(
+                subprocess.Popen(
+                    [
+                        spy,
+                        "record",
+                        "--rate",
+                        "100",
+                        "--format",
+                        "raw",
+                        "--nonblocking",
+                        "--output",
+                        str(self.out_dir / f"{name}.txt"),
+                        "--pid",
+                        str(pid),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         time.sleep(1)  # py-spy attaches asynchronously
         return self
 
@@ -188,13 +212,16 @@ class PySpy:
             total = 0
             for line in path.read_text().splitlines() if path.exists() else []:
                 stack, _, count = line.rpartition(" ")
-                frames = {frame.rsplit(":", 1)[0] + ")" if ":" in frame else frame
-                          for frame in stack.split(";")[1:]}
+                frames = {
+                    frame.rsplit(":", 1)[0] + ")" if ":" in frame else frame
+                    for frame in stack.split(";")[1:]
+                }
                 total += int(count)
                 inclusive.update(dict.fromkeys(frames, int(count)))
             lines.append(f"py-spy {name}: {total} samples (100 Hz), {path}")
-            stages = [(frame, n) for frame, n in inclusive.most_common()
-                      if n < TRUNK_SHARE * total][:top]
+            stages = [
+                (frame, n) for frame, n in inclusive.most_common() if n < TRUNK_SHARE * total
+            ][:top]
             lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in stages]
         return lines
 
@@ -219,8 +246,12 @@ def baseline_project(var: Path) -> Path:
     if not list((project / "models").glob("*.tar.gz")):
         shutil.rmtree(project, ignore_errors=True)
         project.mkdir(parents=True)
-        subprocess.run([rasa_cli(), "init", "--no-prompt", "--init-dir", str(project)],
-                       check=True, cwd=project, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [rasa_cli(), "init", "--no-prompt", "--init-dir", str(project)],
+            check=True,
+            cwd=project,
+            stdout=subprocess.DEVNULL,
+        )
     return project
 
 
@@ -228,7 +259,10 @@ def start_baseline(project: Path, port: int, log: Path) -> tuple[subprocess.Pope
     started = time.monotonic()
     process = subprocess.Popen(
         [rasa_cli(), "run", "--port", str(port), "--interface", "127.0.0.1"],
-        cwd=project, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=project,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     wait_http(f"http://127.0.0.1:{port}/", 300, process)
     return process, started
@@ -246,13 +280,17 @@ def stored_tickets(env: dict[str, str]) -> int:
 
 
 def report(name: str, results: list[LevelResult]) -> list[str]:
-    lines = [f"{name}:",
-             f"  {'users':>5} {'msgs':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-             f"{'msg/s':>7} {'errors':>6}  peak RSS MB"]
+    lines = [
+        f"{name}:",
+        f"  {'users':>5} {'msgs':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'msg/s':>7} {'errors':>6}  peak RSS MB",
+    ]
     for r in results:
         rss = ", ".join(f"{k} {v:.0f}" for k, v in r.peak_rss_mb.items())
-        lines.append(f"  {r.users:>5} {len(r.latencies):>6} {r.pct(0.5):>8.0f} {r.pct(0.95):>8.0f} "
-                     f"{r.pct(0.99):>8.0f} {r.throughput:>7.1f} {r.errors:>6}  {rss}")
+        lines.append(
+            f"  {r.users:>5} {len(r.latencies):>6} {r.pct(0.5):>8.0f} {r.pct(0.95):>8.0f} "
+            f"{r.pct(0.99):>8.0f} {r.throughput:>7.1f} {r.errors:>6}  {rss}"
+        )
     return lines
 
 
@@ -278,20 +316,34 @@ class System:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="at least this many conversations per simulated employee "
-                             "in each block")
-    parser.add_argument("--min-messages", type=int, default=300,
-                        help="more rounds at a level until it sends at least this many "
-                             "messages per assistant, so a p95 rests on enough samples")
-    parser.add_argument("--blocks", type=int, default=3,
-                        help="Rakel and the baseline take turns this many times per level, "
-                             "so a slow minute of a shared machine hits both")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="at least this many conversations per simulated employee in each block",
+    )
+    parser.add_argument(
+        "--min-messages",
+        type=int,
+        default=300,
+        help="more rounds at a level until it sends at least this many "
+        "messages per assistant, so a p95 rests on enough samples",
+    )
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=3,
+        help="Rakel and the baseline take turns this many times per level, "
+        "so a slow minute of a shared machine hits both",
+    )
     parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS))
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--profile", action="store_true",
-                        help="sample Rakel's processes with py-spy at the 10-user level "
-                             "(or the only level) and print where their time goes")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample Rakel's processes with py-spy at the 10-user level "
+        "(or the only level) and print where their time goes",
+    )
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -300,17 +352,23 @@ def main(argv: list[str] | None = None) -> int:
     scripted = yaml.safe_load((ROOT / "bench" / "conversations.yml").read_text())
     conversations = [*scripted["conversations"], scripted["ticket_flow"]]
     mean_length = sum(map(len, conversations)) / len(conversations)
-    rounds = {n: max(args.rounds, math.ceil(args.min_messages / args.blocks
-                                            / (n * mean_length)))
-              for n in args.levels}
+    rounds = {
+        n: max(args.rounds, math.ceil(args.min_messages / args.blocks / (n * mean_length)))
+        for n in args.levels
+    }
     model = ensure_model(settings)
     training = training_record(model).get("training_seconds")
 
     run_var = var / f"run-{uuid.uuid4().hex[:6]}"
     ports = {name: free_port() for name in ("rasa", "actions", "web")}
     env = make_env(run_var, ports, {"RAKEL_MODEL_DIR": str(model.parent)})
-    subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     (run_var / "logs").mkdir(parents=True)
     rakel_processes = Rakel(var_dir=run_var, env=env, ports=ports, logs=run_var / "logs")
     baseline_process: subprocess.Popen | None = None
@@ -322,16 +380,27 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         rakel_processes.start("rasa")
         url = f"{rakel_processes.rasa_url}/webhooks/rest/webhook"
-        rakel = System("Rakel", url, {n: p.pid for n, p in rakel_processes.processes.items()},
-                       first_answer_seconds(url, started))
+        rakel = System(
+            "Rakel",
+            url,
+            {n: p.pid for n, p in rakel_processes.processes.items()},
+            first_answer_seconds(url, started),
+        )
         systems = [rakel]
         if not args.skip_baseline:
             port = free_port()
-            baseline_process, started = start_baseline(baseline_project(var), port,
-                                                       var / "baseline.log")
+            baseline_process, started = start_baseline(
+                baseline_project(var), port, var / "baseline.log"
+            )
             burl = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-            systems.append(System("baseline", burl, {"rasa": baseline_process.pid},
-                                  first_answer_seconds(burl, started)))
+            systems.append(
+                System(
+                    "baseline",
+                    burl,
+                    {"rasa": baseline_process.pid},
+                    first_answer_seconds(burl, started),
+                )
+            )
         # Both assistants stay up; at each level they take turns, one block each, so
         # drift in the machine's speed (other work, CPU throttling) hits both alike.
         for n in args.levels:
@@ -353,37 +422,43 @@ def main(argv: list[str] | None = None) -> int:
     # The ticket flow is the last conversation.
     expected = sum(r.played[len(conversations) - 1] for r in rakel.results.values())
     stored = stored_tickets(env)
-    lines = [f"training time (when this model was trained): "
-             f"{training if training is not None else 'unknown'} s",
-             f"{args.blocks} alternating blocks per level, "
-             f"{', '.join(f'{rounds[n]} round(s) at {n}' for n in args.levels)} per block"]
+    lines = [
+        f"training time (when this model was trained): "
+        f"{training if training is not None else 'unknown'} s",
+        f"{args.blocks} alternating blocks per level, "
+        f"{', '.join(f'{rounds[n]} round(s) at {n}' for n in args.levels)} per block",
+    ]
     for system in systems:
         lines.append(f"{system.name}: start to first answer {system.first_answer:.1f} s")
-    lines += report("Rakel (REST, SQLite tracker store, action server)",
-                    [rakel.results[n] for n in args.levels])
-    lines.append(f"Rakel: tickets stored by the ticket-flow conversations: {stored} of "
-                 f"{expected} expected")
+    lines += report(
+        "Rakel (REST, SQLite tracker store, action server)", [rakel.results[n] for n in args.levels]
+    )
+    lines.append(
+        f"Rakel: tickets stored by the ticket-flow conversations: {stored} of {expected} expected"
+    )
     if args.profile:
-        lines += [f"(py-spy sampled the first Rakel block at {profiled} users)",
-                  *profile_lines]
+        lines += [f"(py-spy sampled the first Rakel block at {profiled} users)", *profile_lines]
 
     exit_code = 0 if stored == expected else 1
     if not args.skip_baseline:
         baseline = systems[1]
-        lines += report("baseline (rasa init assistant, same Rasa, in-memory tracker)",
-                        [baseline.results[n] for n in args.levels])
+        lines += report(
+            "baseline (rasa init assistant, same Rasa, in-memory tracker)",
+            [baseline.results[n] for n in args.levels],
+        )
         lines.append("Rakel / baseline:")
         for n in args.levels:
             r, b = rakel.results[n], baseline.results[n]
             p95 = r.pct(0.95) / b.pct(0.95)
             thr = r.throughput / b.throughput if b.throughput else float("nan")
             lines.append(f"  {n:>3} users: p95 x{p95:.2f}, throughput x{thr:.2f}")
-            if n == 10 and (p95 > TARGET_P95_RATIO or thr < TARGET_THROUGHPUT_RATIO
-                            or r.errors):
+            if n == 10 and (p95 > TARGET_P95_RATIO or thr < TARGET_THROUGHPUT_RATIO or r.errors):
                 exit_code = 1
-        lines.append(f"target at 10 users: p95 <= x{TARGET_P95_RATIO}, "
-                     f"throughput >= x{TARGET_THROUGHPUT_RATIO}, zero errors, "
-                     f"every ticket stored: {'met' if exit_code == 0 else 'NOT met'}")
+        lines.append(
+            f"target at 10 users: p95 <= x{TARGET_P95_RATIO}, "
+            f"throughput >= x{TARGET_THROUGHPUT_RATIO}, zero errors, "
+            f"every ticket stored: {'met' if exit_code == 0 else 'NOT met'}"
+        )
     print("\n".join(["", "=== Rakel benchmark ===", *lines]))
     (var / "last-run.json").write_text(json.dumps({"lines": lines}, indent=1))
     shutil.rmtree(run_var, ignore_errors=True)

@@ -31,19 +31,25 @@ from bot.settings import load_settings  # noqa: E402
 PORTS = ("LB", "RASA_LB", "ACTIONS_LB", "PG", "REDIS", "RASA_BASE", "ACTIONS_BASE", "WEB_BASE")
 
 
-def measure(replicas: int, levels: list[int], rounds: int,
-            conversations: list[list[str]]) -> list[LevelResult]:
+def measure(
+    replicas: int, levels: list[int], rounds: int, conversations: list[list[str]]
+) -> list[LevelResult]:
     root = Path(tempfile.mkdtemp(prefix="rakel-bench-scaled-"))
     root.chmod(0o755)  # PostgreSQL runs as `postgres` and must reach its folder
     overrides = {f"RAKEL_SCALED_{name}_PORT": "0" for name in PORTS}
-    overrides |= {"RAKEL_SCALED_RASA_REPLICAS": str(replicas),
-                  "RAKEL_SCALED_ACTIONS_REPLICAS": str(replicas)}
+    overrides |= {
+        "RAKEL_SCALED_RASA_REPLICAS": str(replicas),
+        "RAKEL_SCALED_ACTIONS_REPLICAS": str(replicas),
+    }
     profile = ScaledProfile(root, overrides)
     try:
         profile.up()
         url = f"{profile.lb_url}/webhooks/rest/webhook"
-        pids = {name: pid for name, pid in profile.pids.items()
-                if name.startswith(("rasa-", "actions-"))}
+        pids = {
+            name: pid
+            for name, pid in profile.pids.items()
+            if name.startswith(("rasa-", "actions-"))
+        }
         # Warm-up: the first messages of a fresh replica load lazy parts of the model.
         asyncio.run(run_level(url, 2 * replicas, conversations, 1, {}))
         return [asyncio.run(run_level(url, n, conversations, rounds, pids)) for n in levels]
@@ -58,17 +64,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     conversations = yaml.safe_load((ROOT / "bench" / "conversations.yml").read_text())[
-        "conversations"]
+        "conversations"
+    ]
     results = {n: measure(n, args.levels, args.rounds, conversations) for n in (1, 2)}
     lines = []
     for n, level_results in results.items():
-        lines += report(f"scaled profile, {n} Rasa + {n} action server(s) behind nginx "
-                        "(PostgreSQL tracker store, Redis lock store)", level_results)
+        lines += report(
+            f"scaled profile, {n} Rasa + {n} action server(s) behind nginx "
+            "(PostgreSQL tracker store, Redis lock store)",
+            level_results,
+        )
     lines.append("2 replicas / 1 replica:")
     for one, two in zip(results[1], results[2], strict=True):
-        lines.append(f"  {one.users:>3} users: throughput x{two.throughput / one.throughput:.2f},"
-                     f" p95 x{two.pct(0.95) / one.pct(0.95):.2f}, errors {one.errors} / "
-                     f"{two.errors}")
+        lines.append(
+            f"  {one.users:>3} users: throughput x{two.throughput / one.throughput:.2f},"
+            f" p95 x{two.pct(0.95) / one.pct(0.95):.2f}, errors {one.errors} / "
+            f"{two.errors}"
+        )
     print("\n".join(["", "=== Rakel scaled benchmark ===", *lines]))
     out = load_settings().var_dir / "bench"
     out.mkdir(parents=True, exist_ok=True)

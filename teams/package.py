@@ -29,17 +29,25 @@ class PackageError(ValueError):
 def manifest(env: dict[str, str]) -> dict:
     app_id = env.get("RAKEL_TEAMS_APP_ID", "")
     if not GUID.match(app_id):
-        raise PackageError("RAKEL_TEAMS_APP_ID must be the bot's Microsoft App ID (a GUID), "
-                           f"got {app_id!r}")
+        raise PackageError(
+            f"RAKEL_TEAMS_APP_ID must be the bot's Microsoft App ID (a GUID), got {app_id!r}"
+        )
     portal = env.get("RAKEL_PORTAL_URL", "").rstrip("/")
     if not portal.startswith("https://"):
-        raise PackageError("RAKEL_PORTAL_URL must be an https:// address "
-                           "(Teams requires https links for the developer, privacy and terms)")
+        raise PackageError(
+            "RAKEL_PORTAL_URL must be an https:// address "
+            "(Teams requires https links for the developer, privacy and terms)"
+        )
     version = env.get("RAKEL_TEAMS_APP_VERSION", "1.0.0")
     if not re.match(r"^\d+\.\d+\.\d+$", version):
         raise PackageError(f"RAKEL_TEAMS_APP_VERSION must look like 1.0.0, got {version!r}")
-    values = {"app_id": app_id, "version": version, "website_url": portal,
-              "privacy_url": f"{portal}/personvern", "terms_url": f"{portal}/vilkar"}
+    values = {
+        "app_id": app_id,
+        "version": version,
+        "website_url": portal,
+        "privacy_url": f"{portal}/personvern",
+        "terms_url": f"{portal}/vilkar",
+    }
     template = json.loads((HERE / "manifest.template.json").read_text(encoding="utf-8"))
     return _fill(template, values)
 

@@ -63,7 +63,8 @@ class RestClient:
     def tracker(self) -> dict:
         response = requests.get(
             f"{self.rakel.rasa_url}/conversations/{self.sender}/tracker",
-            params={"token": self.rakel.rasa_token}, timeout=30,
+            params={"token": self.rakel.rasa_token},
+            timeout=30,
         )
         response.raise_for_status()
         return response.json()

@@ -44,8 +44,11 @@ def test_answer_that_helped_is_recorded(rakel, user):
     user.say("hvordan booker jeg et teams-møte")
     assert user.texts("ja") == ["Så bra! Er det noe mer jeg kan hjelpe med?"]
     # Keyed by Rasa's id of the "ja" message, so a resent action call adds no row.
-    assert rows(rakel, "select helped, length(message_id) from feedback"
-                " where conversation_id = ?", user.sender) == [(1, 32)]
+    assert rows(
+        rakel,
+        "select helped, length(message_id) from feedback where conversation_id = ?",
+        user.sender,
+    ) == [(1, 32)]
 
 
 def test_answer_that_did_not_help_offers_a_ticket_and_is_recorded(rakel, user):
@@ -53,8 +56,9 @@ def test_answer_that_did_not_help_offers_a_ticket_and_is_recorded(rakel, user):
     texts = user.texts("nei")
     assert texts[0] == "Beklager at det ikke løste problemet."
     assert texts[1].startswith("Dette må Kundeservice hjelpe deg med")
-    assert rows(rakel, "select kind, text from nlu_misses where conversation_id = ?",
-                user.sender) == [("not_helped", "mikrofonen virker ikke i teams")]
+    assert rows(
+        rakel, "select kind, text from nlu_misses where conversation_id = ?", user.sender
+    ) == [("not_helped", "mikrofonen virker ikke i teams")]
 
 
 def test_case_that_needs_a_person_offers_a_ticket(user, knowledge):
@@ -79,19 +83,24 @@ def test_clarifying_button_leads_to_an_article(user, knowledge):
 
 def test_out_of_scope_is_said_honestly_and_recorded(rakel, user):
     texts = user.texts("hva blir været i molde i morgen?")
-    assert texts == ["Det kan jeg dessverre ikke hjelpe med. Jeg svarer på spørsmål om Teams, "
-                     "tofaktor-pålogging, hjemmekontor, PC-bytte og Kundeservice – og kan "
-                     "melde en sak til Kundeservice for deg."]
-    assert rows(rakel, "select kind from nlu_misses where conversation_id = ?",
-                user.sender) == [("out_of_scope",)]
+    assert texts == [
+        "Det kan jeg dessverre ikke hjelpe med. Jeg svarer på spørsmål om Teams, "
+        "tofaktor-pålogging, hjemmekontor, PC-bytte og Kundeservice – og kan "
+        "melde en sak til Kundeservice for deg."
+    ]
+    assert rows(rakel, "select kind from nlu_misses where conversation_id = ?", user.sender) == [
+        ("out_of_scope",)
+    ]
 
 
 def test_two_unclear_messages_in_a_row_first_ask_then_offer_a_ticket(rakel, user):
     # `/nlu_fallback` is what the NLU yields for a message it cannot place; sending it
     # directly makes the dialogue path deterministic (held-out tests measure the NLU).
     first = user.texts("/nlu_fallback")
-    assert first == ["Kan du si det med litt andre ord? Nevn gjerne hva det gjelder, for "
-                     "eksempel Teams, pålogging, hjemmekontor eller PC."]
+    assert first == [
+        "Kan du si det med litt andre ord? Nevn gjerne hva det gjelder, for "
+        "eksempel Teams, pålogging, hjemmekontor eller PC."
+    ]
     second = user.texts("/nlu_fallback")
     assert second[0] == "Beklager, jeg forstår fortsatt ikke helt hva du trenger hjelp til."
     assert second[-1].startswith("Dette må Kundeservice hjelpe deg med")
@@ -102,8 +111,11 @@ def test_two_unclear_messages_in_a_row_first_ask_then_offer_a_ticket(rakel, user
 def test_personal_data_never_reaches_the_tracker_store(rakel, user):
     user.say("fødselsnummeret mitt er 13097248022 og passordet mitt er Sommer2020!")
     with sqlite3.connect(rakel.var_dir / "tracker.db") as connection:
-        stored = " ".join(json.dumps(json.loads(r[0]), ensure_ascii=False) for r in
-                          connection.execute("select data from events where sender_id = ?",
-                                             (user.sender,)))
+        stored = " ".join(
+            json.dumps(json.loads(r[0]), ensure_ascii=False)
+            for r in connection.execute(
+                "select data from events where sender_id = ?", (user.sender,)
+            )
+        )
     assert "13097248022" not in stored and "Sommer2020" not in stored
     assert "[fødselsnummer fjernet]" in stored

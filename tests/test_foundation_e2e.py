@@ -38,7 +38,9 @@ def test_health_reports_every_process(rakel):
     body = response.json()
     assert body["status"] == "ok"
     assert {name: check["status"] for name, check in body["checks"].items()} == {
-        "rasa": "ok", "action_server": "ok", "database": "ok",
+        "rasa": "ok",
+        "action_server": "ok",
+        "database": "ok",
     }
 
 

@@ -16,10 +16,9 @@ from bot.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
-RESPONSES = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))[
-    "responses"]
-VALID_FNR = "15076500565"      # synthetic, valid check digits: masked
-INVALID_FNR = "15076500566"    # wrong check digit: an ordinary number, kept
+RESPONSES = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+VALID_FNR = "15076500565"  # synthetic, valid check digits: masked
+INVALID_FNR = "15076500566"  # wrong check digit: an ordinary number, kept
 PASSWORD = "Sommer2026!"
 PHONE = "912 34 567"
 
@@ -31,8 +30,9 @@ def text(name: str, **values: str) -> str:
 def ticket_row(rakel, public_id: str) -> dict:
     with closing(sqlite3.connect(rakel.var_dir / "rakel.db")) as connection:
         connection.row_factory = sqlite3.Row
-        row = connection.execute("SELECT * FROM tickets WHERE public_id = ?",
-                                 (public_id,)).fetchone()
+        row = connection.execute(
+            "SELECT * FROM tickets WHERE public_id = ?", (public_id,)
+        ).fetchone()
     assert row is not None, f"{public_id} is not in the database"
     return dict(row)
 
@@ -40,8 +40,12 @@ def ticket_row(rakel, public_id: str) -> dict:
 def tickets_of(rakel, conversation_id: str) -> list[dict]:
     with closing(sqlite3.connect(rakel.var_dir / "rakel.db")) as connection:
         connection.row_factory = sqlite3.Row
-        return [dict(r) for r in connection.execute(
-            "SELECT * FROM tickets WHERE conversation_id = ?", (conversation_id,))]
+        return [
+            dict(r)
+            for r in connection.execute(
+                "SELECT * FROM tickets WHERE conversation_id = ?", (conversation_id,)
+            )
+        ]
 
 
 def created_id(replies: list[str]) -> str:
@@ -52,9 +56,12 @@ def created_id(replies: list[str]) -> str:
     return match.group(0)
 
 
-def answer_rest_of_form(user, municipality="/inform{\"municipality\": \"Rauma\"}",
-                        priority="/inform{\"priority\": \"hoy\"}",
-                        contact="kari.nordmann@rauma.kommune.no") -> list[dict]:
+def answer_rest_of_form(
+    user,
+    municipality='/inform{"municipality": "Rauma"}',
+    priority='/inform{"priority": "hoy"}',
+    contact="kari.nordmann@rauma.kommune.no",
+) -> list[dict]:
     """Answer municipality, priority and contact; return the summary messages."""
     assert user.texts(municipality) == [text("utter_ask_ticket_priority")]
     assert user.texts(priority) == [text("utter_ask_ticket_contact")]
@@ -62,8 +69,13 @@ def answer_rest_of_form(user, municipality="/inform{\"municipality\": \"Rauma\"}
 
 
 def summary_text(description, municipality, priority, contact) -> str:
-    return text("utter_ticket_summary", description=description, municipality=municipality,
-                priority=priority, contact=contact)
+    return text(
+        "utter_ticket_summary",
+        description=description,
+        municipality=municipality,
+        priority=priority,
+        contact=contact,
+    )
 
 
 def test_asking_for_a_person_creates_a_ticket(rakel, user):
@@ -71,25 +83,43 @@ def test_asking_for_a_person_creates_a_ticket(rakel, user):
     assert replies == [text("utter_ticket_intro"), text("utter_ask_ticket_description")]
     messages = user.say("Skriveren på kontoret skriver bare ut blanke ark")
     assert [m["text"] for m in messages] == [text("utter_ask_ticket_municipality")]
-    assert [b["title"] for b in messages[0]["buttons"]] == ["Aukra", "Molde", "Rauma",
-                                                            "Vestnes"]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Aukra", "Molde", "Rauma", "Vestnes"]
     summary = answer_rest_of_form(user)
     assert summary[0]["text"] == summary_text(
-        "Skriveren på kontoret skriver bare ut blanke ark", "Rauma", "Høy",
-        "kari.nordmann@rauma.kommune.no")
+        "Skriveren på kontoret skriver bare ut blanke ark",
+        "Rauma",
+        "Høy",
+        "kari.nordmann@rauma.kommune.no",
+    )
     assert summary[0]["buttons"][0] == {"title": "Ja, send saken", "payload": "/affirm"}
     public_id = created_id(user.texts("/affirm"))
 
     row = ticket_row(rakel, public_id)
-    assert (row["requester_id"], row["channel"], row["status"], row["municipality"],
-            row["priority"], row["contact"], row["category"]) == (
-        user.sender, "rest", "ny", "Rauma", "hoy", "kari.nordmann@rauma.kommune.no",
-        "service_desk")
+    assert (
+        row["requester_id"],
+        row["channel"],
+        row["status"],
+        row["municipality"],
+        row["priority"],
+        row["contact"],
+        row["category"],
+    ) == (
+        user.sender,
+        "rest",
+        "ny",
+        "Rauma",
+        "hoy",
+        "kari.nordmann@rauma.kommune.no",
+        "service_desk",
+    )
     assert row["description"] == "Skriveren på kontoret skriver bare ut blanke ark"
     transcript = json.loads(row["transcript"])
-    assert transcript[0] == {**transcript[0], "sender": "user",
-                             "text": "jeg vil snakke med en person"}
-    clicked = [t for t in transcript if t["payload"] == "/inform{\"municipality\": \"Rauma\"}"]
+    assert transcript[0] == {
+        **transcript[0],
+        "sender": "user",
+        "text": "jeg vil snakke med en person",
+    }
+    clicked = [t for t in transcript if t["payload"] == '/inform{"municipality": "Rauma"}']
     assert clicked and clicked[0]["text"] == "Rauma"
 
 
@@ -99,20 +129,26 @@ def test_knowledge_answer_that_needs_a_person_offers_a_ticket(rakel, user):
     replies = user.texts("/affirm")
     # The question is already known: Rakel goes straight to the municipality.
     assert replies == [text("utter_ticket_intro"), text("utter_ask_ticket_municipality")]
-    summary = answer_rest_of_form(user, municipality="Molde",
-                                  priority="/inform{\"priority\": \"kritisk\"}")
+    summary = answer_rest_of_form(
+        user, municipality="Molde", priority='/inform{"priority": "kritisk"}'
+    )
     assert "Beskrivelse: jeg har mistet mobilen med authenticator-appen" in summary[0]["text"]
     row = ticket_row(rakel, created_id(user.texts("ja")))
     assert (row["category"], row["municipality"], row["priority"]) == (
-        "two_factor", "Molde", "kritisk")
+        "two_factor",
+        "Molde",
+        "kritisk",
+    )
 
 
 def test_no_to_did_this_help_offers_a_ticket(rakel, user):
     messages = user.say("kameraet virker ikke i teams")
     assert messages[-1]["text"] == text("utter_ask_helped")
     assert user.texts("/deny") == [text("utter_sorry_not_helped"), text("utter_offer_ticket")]
-    assert user.texts("/affirm") == [text("utter_ticket_intro"),
-                                     text("utter_ask_ticket_municipality")]
+    assert user.texts("/affirm") == [
+        text("utter_ticket_intro"),
+        text("utter_ask_ticket_municipality"),
+    ]
     answer_rest_of_form(user)
     row = ticket_row(rakel, created_id(user.texts("/affirm")))
     assert (row["category"], row["description"]) == ("teams", "kameraet virker ikke i teams")
@@ -124,8 +160,10 @@ def test_two_unclear_messages_offer_a_ticket(rakel, user):
     user.say("/nlu_fallback")
     replies = user.texts("/nlu_fallback")
     assert replies == [text("utter_still_unclear"), text("utter_offer_ticket")]
-    assert user.texts("/affirm") == [text("utter_ticket_intro"),
-                                     text("utter_ask_ticket_description")]
+    assert user.texts("/affirm") == [
+        text("utter_ticket_intro"),
+        text("utter_ask_ticket_description"),
+    ]
     description = "Skjermen blinker og slår seg av etter noen minutter"
     assert user.texts(description) == [text("utter_ask_ticket_municipality")]
     answer_rest_of_form(user)
@@ -138,13 +176,20 @@ def test_a_field_can_be_corrected_at_the_summary(rakel, user):
     user.say("meld sak")
     user.say("Får ikke logget inn i Visma fra hjemmekontoret")
     answer_rest_of_form(user)
-    assert user.texts("/change_ticket{\"ticket_field\": \"kommune\"}") == [
-        text("utter_ask_ticket_municipality")]
+    assert user.texts('/change_ticket{"ticket_field": "kommune"}') == [
+        text("utter_ask_ticket_municipality")
+    ]
     summary = user.texts("Vestnes")
-    assert summary == [summary_text("Får ikke logget inn i Visma fra hjemmekontoret",
-                                    "Vestnes", "Høy", "kari.nordmann@rauma.kommune.no")]
+    assert summary == [
+        summary_text(
+            "Får ikke logget inn i Visma fra hjemmekontoret",
+            "Vestnes",
+            "Høy",
+            "kari.nordmann@rauma.kommune.no",
+        )
+    ]
     assert user.texts("endre prioritet") == [text("utter_ask_ticket_priority")]
-    assert "Prioritet: Normal" in user.texts("/inform{\"priority\": \"normal\"}")[0]
+    assert "Prioritet: Normal" in user.texts('/inform{"priority": "normal"}')[0]
     row = ticket_row(rakel, created_id(user.texts("/affirm")))
     assert (row["municipality"], row["priority"]) == ("Vestnes", "normal")
 
@@ -156,7 +201,7 @@ def test_cancel_at_any_step_stores_nothing(rakel, user, when):
         user.say("PC-en starter ikke etter oppdateringen")
         user.say("Aukra")
     if when == "summary":
-        user.say("/inform{\"priority\": \"normal\"}")
+        user.say('/inform{"priority": "normal"}')
         user.say("ola@aukra.kommune.no")
     assert user.texts("avbryt") == [text("utter_ticket_cancelled")]
     assert tickets_of(rakel, user.sender) == []
@@ -174,8 +219,9 @@ def test_status_of_own_ticket_and_nobody_elses(rakel, user):
 
     replies = user.texts(f"Hva er status på {public_id}?")
     assert len(replies) == 1
-    assert replies[0].startswith(f"{public_id} «Dokkingstasjonen lader ikke PC-en»: "
-                                 "Ny – ikke påbegynt ennå. Sist oppdatert ")
+    assert replies[0].startswith(
+        f"{public_id} «Dokkingstasjonen lader ikke PC-en»: Ny – ikke påbegynt ennå. Sist oppdatert "
+    )
 
     other = RestClient(rakel)
     assert other.texts(f"Hva er status på {public_id}?") == [text("utter_ticket_not_found")]
@@ -183,24 +229,35 @@ def test_status_of_own_ticket_and_nobody_elses(rakel, user):
     # A client cannot claim someone else's identity through metadata.
     forged = {"rakel_identity": {"id": user.sender, "name": "Kari", "source": "intranet"}}
     assert other.texts(f"Hva er status på {public_id}?", metadata=forged) == [
-        text("utter_ticket_not_found")]
+        text("utter_ticket_not_found")
+    ]
 
 
 def test_personal_data_is_masked_everywhere(rakel, user):
     user.say("meld sak")
-    description = (f"Kontoen er låst. Fødselsnummeret mitt er {VALID_FNR}, "
-                   f"passord: {PASSWORD} og mobil {PHONE}. Ordrenummer {INVALID_FNR}.")
+    description = (
+        f"Kontoen er låst. Fødselsnummeret mitt er {VALID_FNR}, "
+        f"passord: {PASSWORD} og mobil {PHONE}. Ordrenummer {INVALID_FNR}."
+    )
     user.say(description)
     answer_rest_of_form(user)
     public_id = created_id(user.texts("/affirm"))
     row = ticket_row(rakel, public_id)
 
     with closing(sqlite3.connect(rakel.var_dir / "tracker.db")) as connection:
-        events = "\n".join(r[0] for r in connection.execute(
-            "SELECT data FROM events WHERE sender_id = ?", (user.sender,)))
-    places = {"description": row["description"], "transcript": row["transcript"],
-              "tracker store": events, "rasa log": rakel.log("rasa"),
-              "actions log": rakel.log("actions")}
+        events = "\n".join(
+            r[0]
+            for r in connection.execute(
+                "SELECT data FROM events WHERE sender_id = ?", (user.sender,)
+            )
+        )
+    places = {
+        "description": row["description"],
+        "transcript": row["transcript"],
+        "tracker store": events,
+        "rasa log": rakel.log("rasa"),
+        "actions log": rakel.log("actions"),
+    }
     for place, content in places.items():
         for secret in (VALID_FNR, PASSWORD, PHONE, "91234567"):
             assert secret not in content, f"{secret} found in the {place}"
@@ -209,15 +266,18 @@ def test_personal_data_is_masked_everywhere(rakel, user):
     assert "[telefonnummer fjernet]" in row["description"]
     assert INVALID_FNR in row["description"], "an invalid fødselsnummer is not personal data"
     said = [t["text"] for t in json.loads(row["transcript"]) if t["sender"] == "user"]
-    assert any(t.startswith("Kontoen er låst") and "[fødselsnummer fjernet]" in t
-               for t in said), said
+    assert any(t.startswith("Kontoen er låst") and "[fødselsnummer fjernet]" in t for t in said), (
+        said
+    )
 
 
 def test_a_phone_number_as_contact_is_refused_politely(rakel, user):
     user.say("meld sak")
     user.say("Outlook krasjer når jeg åpner vedlegg")
     user.say("Molde")
-    user.say("/inform{\"priority\": \"normal\"}")
-    assert user.texts(f"ring meg på {PHONE}") == [text("utter_ticket_contact_no_phone"),
-                                                   text("utter_ask_ticket_contact")]
+    user.say('/inform{"priority": "normal"}')
+    assert user.texts(f"ring meg på {PHONE}") == [
+        text("utter_ticket_contact_no_phone"),
+        text("utter_ask_ticket_contact"),
+    ]
     assert user.say("per@molde.kommune.no")[0]["text"].startswith("Dette sender jeg")

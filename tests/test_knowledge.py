@@ -108,8 +108,9 @@ VALID = {
 }
 
 
-def write_article(directory: Path, data: dict, *, folder: str = "teams",
-                  name: str = "sample_article") -> Path:
+def write_article(
+    directory: Path, data: dict, *, folder: str = "teams", name: str = "sample_article"
+) -> Path:
     path = directory / folder / f"{name}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -139,40 +140,87 @@ BAD_ARTICLES = {
     "missing field": (with_changes(title=None), "teams", "sample_article", "title"),
     "unknown field": (with_changes(tags=["x"]), "teams", "sample_article", "tags"),
     "wrong topic": (with_changes(topic="printers"), "teams", "sample_article", "topic"),
-    "topic is not the folder": (with_changes(topic="two_factor"), "teams", "sample_article",
-                                "topic"),
-    "unknown placeholder": (with_changes(answer="Ring {contact_fax}."), "teams",
-                            "sample_article", "answer"),
-    "stray brace": (with_changes(answer="Ring { Kundeservice."), "teams", "sample_article",
-                    "answer"),
+    "topic is not the folder": (
+        with_changes(topic="two_factor"),
+        "teams",
+        "sample_article",
+        "topic",
+    ),
+    "unknown placeholder": (
+        with_changes(answer="Ring {contact_fax}."),
+        "teams",
+        "sample_article",
+        "answer",
+    ),
+    "stray brace": (
+        with_changes(answer="Ring { Kundeservice."),
+        "teams",
+        "sample_article",
+        "answer",
+    ),
     "escaped brace": (with_changes(answer="Bruk {{ her."), "teams", "sample_article", "answer"),
-    "placeholder with format spec": (with_changes(answer="Ring {contact_phone:>20}."), "teams",
-                                     "sample_article", "answer"),
-    "id is not the file name": (with_changes(id="other_article"), "teams", "sample_article",
-                                "id"),
+    "placeholder with format spec": (
+        with_changes(answer="Ring {contact_phone:>20}."),
+        "teams",
+        "sample_article",
+        "answer",
+    ),
+    "id is not the file name": (with_changes(id="other_article"), "teams", "sample_article", "id"),
     "id not snake case": (with_changes(id="Sample-Article"), "teams", "Sample-Article", "id"),
-    "needs_person not a bool": (with_changes(needs_person="ja"), "teams", "sample_article",
-                                "needs_person"),
-    "report_facts not a list": (with_changes(report_facts="652"), "teams", "sample_article",
-                                "report_facts"),
-    "number as a YAML int": (with_changes(report_facts=[652]), "teams", "sample_article",
-                             "report_facts"),
-    "fact missing from answer": (with_changes(report_facts=["Dustin"]), "teams",
-                                 "sample_article", "report_facts"),
+    "needs_person not a bool": (
+        with_changes(needs_person="ja"),
+        "teams",
+        "sample_article",
+        "needs_person",
+    ),
+    "report_facts not a list": (
+        with_changes(report_facts="652"),
+        "teams",
+        "sample_article",
+        "report_facts",
+    ),
+    "number as a YAML int": (
+        with_changes(report_facts=[652]),
+        "teams",
+        "sample_article",
+        "report_facts",
+    ),
+    "fact missing from answer": (
+        with_changes(report_facts=["Dustin"]),
+        "teams",
+        "sample_article",
+        "report_facts",
+    ),
     "facts without sections": (
         with_changes(source_report_sections=[], source_general_guidance=True),
-        "teams", "sample_article", "report_facts",
+        "teams",
+        "sample_article",
+        "report_facts",
     ),
-    "neither report nor general": (with_changes(source_report_sections=[], report_facts=[]),
-                                   "teams", "sample_article", "source"),
-    "section without title": (with_changes(source_report_sections=["2.1.1"]), "teams",
-                              "sample_article", "source.report_sections"),
+    "neither report nor general": (
+        with_changes(source_report_sections=[], report_facts=[]),
+        "teams",
+        "sample_article",
+        "source",
+    ),
+    "section without title": (
+        with_changes(source_report_sections=["2.1.1"]),
+        "teams",
+        "sample_article",
+        "source.report_sections",
+    ),
     "missing general_guidance": (
         {**VALID, "source": {"report_sections": ["2.1.1 Kundeservice"]}},
-        "teams", "sample_article", "source.general_guidance",
+        "teams",
+        "sample_article",
+        "source.general_guidance",
     ),
-    "answer too long": (with_changes(answer="Kundeservice. " + "x" * 1000), "teams",
-                        "sample_article", "answer"),
+    "answer too long": (
+        with_changes(answer="Kundeservice. " + "x" * 1000),
+        "teams",
+        "sample_article",
+        "answer",
+    ),
     "empty title": (with_changes(title="  "), "teams", "sample_article", "title"),
 }
 
@@ -260,11 +308,21 @@ def test_every_figure_in_a_report_based_answer_is_a_listed_report_fact(articles,
         assert figure in listed, f"{article_id}: {figure} is not listed in report_facts"
 
 
-def _article(answer: str, *, facts: tuple[str, ...] = (), general: bool = False,
-             sections: tuple[str, ...] = ("2.1.1 Kundeservice",)) -> Article:
+def _article(
+    answer: str,
+    *,
+    facts: tuple[str, ...] = (),
+    general: bool = False,
+    sections: tuple[str, ...] = ("2.1.1 Kundeservice",),
+) -> Article:
     return Article(
-        id="made_up", topic="pc_replacement", title="Test", answer=answer,
-        report_sections=sections, general_guidance=general, report_facts=facts,
+        id="made_up",
+        topic="pc_replacement",
+        title="Test",
+        answer=answer,
+        report_sections=sections,
+        general_guidance=general,
+        report_facts=facts,
         needs_person=False,
     )
 
@@ -292,8 +350,7 @@ def test_grounding_checks_figures_even_in_general_guidance(report_text):
 
 
 def test_grounding_ignores_step_numbers_and_placeholders(report_text):
-    article = _article("1. Ring {contact_phone}.\n2. Vent.\n3. Ferdig.", general=True,
-                       sections=())
+    article = _article("1. Ring {contact_phone}.\n2. Vent.\n3. Ferdig.", general=True, sections=())
     assert ungrounded_facts(article, report_text) == []
 
 
@@ -381,8 +438,9 @@ def test_articles_that_need_a_person_say_so(articles):
 
 
 def test_source_line_joins_several_sections(kb):
-    article = _article("Tekst.", sections=("2.1.1 Kundeservice", "2.1.2 Drift",
-                                           "2.1.3.5 Digital dialog"))
+    article = _article(
+        "Tekst.", sections=("2.1.1 Kundeservice", "2.1.2 Drift", "2.1.3.5 Digital dialog")
+    )
     assert kb.source_line(article) == (
         "Kilde: ROR-IKT årsrapport 2020, kap. 2.1.1 Kundeservice, 2.1.2 Drift og "
         "2.1.3.5 Digital dialog"
@@ -416,8 +474,9 @@ def test_placeholders_are_the_configured_contacts():
 
 def test_from_settings_uses_knowledge_dir_and_contacts(tmp_path):
     write_article(tmp_path, VALID)
-    settings = load_settings({"RAKEL_KNOWLEDGE_DIR": str(tmp_path),
-                              "RAKEL_CONTACT_PHONE": "+47 12 34 56 78"})
+    settings = load_settings(
+        {"RAKEL_KNOWLEDGE_DIR": str(tmp_path), "RAKEL_CONTACT_PHONE": "+47 12 34 56 78"}
+    )
     kb = KnowledgeBase.from_settings(settings)
     assert kb.render(kb.get("sample_article")) == "Ring Kundeservice på +47 12 34 56 78."
 

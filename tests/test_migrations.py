@@ -22,11 +22,13 @@ def test_migrated_schema_matches_the_models(tmp_path):
         migrate.upgrade(database)
         assert differences(database) == []
         # The idempotency keys of actions that may be resent (docs/scaling.md).
-        unique = {table: [c["column_names"] for c in inspect(database.engine)
-                          .get_unique_constraints(table)]
-                  for table in ("feedback", "nlu_misses")}
-        assert unique == {"feedback": [["message_id"]],
-                          "nlu_misses": [["message_id", "kind"]]}
+        unique = {
+            table: [
+                c["column_names"] for c in inspect(database.engine).get_unique_constraints(table)
+            ]
+            for table in ("feedback", "nlu_misses")
+        }
+        assert unique == {"feedback": [["message_id"]], "nlu_misses": [["message_id", "kind"]]}
     finally:
         database.dispose()
 

@@ -21,9 +21,12 @@ def report(rakel):
     session = requests.Session()
 
     def parse(text: str) -> dict:
-        response = session.post(f"{rakel.rasa_url}/model/parse",
-                                params={"token": rakel.rasa_token}, json={"text": text},
-                                timeout=30)
+        response = session.post(
+            f"{rakel.rasa_url}/model/parse",
+            params={"token": rakel.rasa_token},
+            json={"text": text},
+            timeout=30,
+        )
         response.raise_for_status()
         return response.json()
 

@@ -20,15 +20,17 @@ rasa_runtime.apply()
 
 VALID = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "topic", "value": "mfa"}],
-     "responses": [{"text": "Hei"}]},
+    {
+        "events": [{"event": "slot", "name": "topic", "value": "mfa"}],
+        "responses": [{"text": "Hei"}],
+    },
     {"events": [{"event": "followup", "name": "utter_greet"}]},
     {},
 ]
 ACTION = RemoteAction("action_answer_question", None)
 INVALID = [
     {"events": "not a list"},
-    {"events": [{"name": "topic"}]},             # an event needs its "event" type
+    {"events": [{"name": "topic"}]},  # an event needs its "event" type
     {"events": [{"event": "no-such-event"}]},
     {"responses": [["not", "an", "object"]]},
 ]
@@ -55,8 +57,11 @@ def test_action_results_are_judged_exactly_as_rasa_judges_them(result):
 def test_the_response_schema_is_checked_once_not_per_response(monkeypatch):
     checks = []
     original = Draft202012Validator.check_schema.__func__
-    monkeypatch.setattr(Draft202012Validator, "check_schema",
-                        classmethod(lambda cls, schema: checks.append(1) or original(cls, schema)))
+    monkeypatch.setattr(
+        Draft202012Validator,
+        "check_schema",
+        classmethod(lambda cls, schema: checks.append(1) or original(cls, schema)),
+    )
     for _ in range(20):
         assert ACTION._validate_action_result(VALID[1]) is True
     # Rasa's own code checks the schema against the meta-schema on every response.
@@ -67,8 +72,12 @@ def test_the_response_schema_is_checked_once_not_per_response(monkeypatch):
 
 
 def test_event_types_resolve_as_in_rasa_and_walk_the_class_tree_once(monkeypatch):
-    events = [UserUttered("hei", {"name": "greet", "confidence": 1.0}),
-              BotUttered("Hei!"), SlotSet("topic", "mfa"), ActionExecuted("action_listen")]
+    events = [
+        UserUttered("hei", {"name": "greet", "confidence": 1.0}),
+        BotUttered("Hei!"),
+        SlotSet("topic", "mfa"),
+        ActionExecuted("action_listen"),
+    ]
     original = Event.resolve_by_type.__wrapped__
     for event in events:
         assert Event.resolve_by_type(event.type_name) is original(event.type_name)

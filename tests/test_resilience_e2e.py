@@ -49,13 +49,17 @@ def test_action_server_down_mid_conversation(rakel, user):
         (json.dumps({"sender": "x" * 300, "message": "hei"}).encode(), 400, "'sender'"),
         (json.dumps({"sender": "a"}).encode(), 400, "'message'"),
         (json.dumps({"sender": "a", "message": 42}).encode(), 400, "'message'"),
-        (json.dumps({"sender": "a", "message": "hei", "metadata": [1]}).encode(), 400,
-         "'metadata'"),
+        (
+            json.dumps({"sender": "a", "message": "hei", "metadata": [1]}).encode(),
+            400,
+            "'metadata'",
+        ),
     ],
 )
 def test_malformed_requests_get_a_precise_400(rakel, body, status, error):
-    response = requests.post(webhook(rakel), data=body,
-                             headers={"Content-Type": "application/json"}, timeout=30)
+    response = requests.post(
+        webhook(rakel), data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert response.status_code == status
     assert error in response.text
     assert_rasa_up(rakel)
@@ -85,24 +89,34 @@ def test_a_megabyte_message_gets_a_polite_answer(rakel, user):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=50),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=50),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=10,
 )
 bodies = st.one_of(
-    st.fixed_dictionaries({"sender": st.text(min_size=1, max_size=40),
-                           "message": st.text(max_size=300)},
-                          optional={"metadata": json_values}),
-    st.dictionaries(st.sampled_from(["sender", "message", "metadata", "x"]), json_values,
-                    max_size=4),
+    st.fixed_dictionaries(
+        {"sender": st.text(min_size=1, max_size=40), "message": st.text(max_size=300)},
+        optional={"metadata": json_values},
+    ),
+    st.dictionaries(
+        st.sampled_from(["sender", "message", "metadata", "x"]), json_values, max_size=4
+    ),
     json_values,
 )
 
 
-@settings(max_examples=1000, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=1000,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(body=bodies)
 def test_fuzzed_requests_never_crash_the_rest_channel(rakel, body):
     response = requests.post(webhook(rakel), json=body, timeout=60)

@@ -12,8 +12,16 @@ import requests
 
 pytestmark = pytest.mark.e2e
 
-MESSAGES = ["hei", "hvordan setter jeg opp tofaktor?", "ja", "kamera virker ikke i teams",
-            "nei", "nei takk", "når får jeg ny pc?", "takk"]
+MESSAGES = [
+    "hei",
+    "hvordan setter jeg opp tofaktor?",
+    "ja",
+    "kamera virker ikke i teams",
+    "nei",
+    "nei takk",
+    "når får jeg ny pc?",
+    "takk",
+]
 
 
 def test_restarting_each_process_under_load_loses_no_acknowledged_message(rakel):
@@ -30,8 +38,7 @@ def test_restarting_each_process_under_load_loses_no_acknowledged_message(rakel)
             text = MESSAGES[i % len(MESSAGES)]
             i += 1
             try:
-                response = session.post(url, json={"sender": sender, "message": text},
-                                        timeout=60)
+                response = session.post(url, json={"sender": sender, "message": text}, timeout=60)
             except requests.RequestException:
                 time.sleep(0.5)  # Rasa is restarting: the message was never accepted
                 continue
@@ -55,8 +62,9 @@ def test_restarting_each_process_under_load_loses_no_acknowledged_message(rakel)
     assert sum(len(texts) for texts in acknowledged.values()) >= 8
     token = rakel.rasa_token
     for sender, texts in acknowledged.items():
-        tracker = requests.get(f"{rakel.rasa_url}/conversations/{sender}/tracker",
-                               params={"token": token}, timeout=30).json()
+        tracker = requests.get(
+            f"{rakel.rasa_url}/conversations/{sender}/tracker", params={"token": token}, timeout=30
+        ).json()
         stored = [e["text"] for e in tracker["events"] if e["event"] == "user"]
         # Every acknowledged message is in the stored history, in order.
         position = 0

@@ -18,8 +18,7 @@ from tests.support.processes import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking"]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 STAFF_USER = "kundeservice"
 STAFF_PASSWORD = "e2e-passord-som-er-langt"
 DESCRIPTION = "Kameraet mitt er svart i alle Teams-møter <b>siden mandag</b>"
@@ -41,19 +40,25 @@ def report_case(user: RestClient) -> str:
 
 @pytest.fixture
 def staff_account(rakel):
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "create-staff", STAFF_USER],
-                          input=STAFF_PASSWORD + "\n", capture_output=True, text=True,
-                          env=rakel.env, cwd=ROOT, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "create-staff", STAFF_USER],
+        input=STAFF_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env=rakel.env,
+        cwd=ROOT,
+        check=False,
+    )
     assert done.returncode == 0 or "already exists" in done.stderr, done.stderr
     return STAFF_USER
 
 
-async def test_ticket_from_a_real_conversation_is_worked_in_the_browser(rakel, user,
-                                                                        staff_account):
+async def test_ticket_from_a_real_conversation_is_worked_in_the_browser(rakel, user, staff_account):
     public_id = report_case(user)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                   args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         page = await browser.new_page(base_url=rakel.web_url)
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))
@@ -78,7 +83,8 @@ async def test_ticket_from_a_real_conversation_is_worked_in_the_browser(rakel, u
         await page.get_by_label("Status").select_option(label="Under arbeid")
         await page.get_by_role("button", name="Lagre").click()
         await expect(page.locator("table.audit")).to_contain_text(
-            "endret status fra «Ny» til «Under arbeid»")
+            "endret status fra «Ny» til «Under arbeid»"
+        )
         await expect(page.locator("table.audit")).to_contain_text(STAFF_USER)
         await browser.close()
     assert dialogs == []

@@ -30,8 +30,16 @@ from bench import run_level  # noqa: E402 - the benchmark's load generator
 
 pytestmark = pytest.mark.scaled
 
-PORT_SETTINGS = ("LB", "RASA_LB", "ACTIONS_LB", "PG", "REDIS", "RASA_BASE", "ACTIONS_BASE",
-                 "WEB_BASE")
+PORT_SETTINGS = (
+    "LB",
+    "RASA_LB",
+    "ACTIONS_LB",
+    "PG",
+    "REDIS",
+    "RASA_BASE",
+    "ACTIONS_BASE",
+    "WEB_BASE",
+)
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 
 
@@ -48,11 +56,12 @@ def faq(article_id: str) -> str:
 # after "Hjalp dette?", "nei" must get the apology and the ticket offer, and "nei"
 # to the offer the polite close — whichever replica holds the conversation.
 STATEFUL_FLOWS = {
-    "not_helped": [(faq("mfa_setup_app"), "utter_ask_helped"),
-                   ("/deny", "utter_offer_ticket"),
-                   ("/deny", "utter_no_ticket_ok")],
-    "helped": [(faq("teams_camera_sound"), "utter_ask_helped"),
-               ("/affirm", "utter_glad_helped")],
+    "not_helped": [
+        (faq("mfa_setup_app"), "utter_ask_helped"),
+        ("/deny", "utter_offer_ticket"),
+        ("/deny", "utter_no_ticket_ok"),
+    ],
+    "helped": [(faq("teams_camera_sound"), "utter_ask_helped"), ("/affirm", "utter_glad_helped")],
 }
 # What the user sends in each of them.
 STATEFUL_MESSAGES = {tuple(m for m, _ in flow) for flow in STATEFUL_FLOWS.values()}
@@ -68,8 +77,11 @@ def socketio_credentials(root: Path) -> Path:
     channels = {name: value for name, value in channels.items() if "socketio" not in name}
     # session_persistence stays off: Rasa 3.6 calls python-socketio 5's (now async)
     # enter_room without awaiting it, so persisted sessions never get their replies.
-    channels["socketio"] = {"user_message_evt": "user_uttered",
-                            "bot_message_evt": "bot_uttered", "session_persistence": False}
+    channels["socketio"] = {
+        "user_message_evt": "user_uttered",
+        "bot_message_evt": "bot_uttered",
+        "session_persistence": False,
+    }
     path = root / "credentials.yml"
     path.write_text(yaml.safe_dump(channels))
     return path
@@ -99,8 +111,11 @@ def rakel_db(scaled: ScaledProfile) -> Iterator:
 
 
 def say(scaled: ScaledProfile, sender: str, message: str) -> tuple[list[str], str]:
-    response = requests.post(f"{scaled.lb_url}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": message}, timeout=120)
+    response = requests.post(
+        f"{scaled.lb_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": message},
+        timeout=120,
+    )
     assert response.status_code == 200, response.text
     return [m.get("text", "") for m in response.json()], response.headers["X-Rakel-Upstream"]
 
@@ -121,18 +136,25 @@ def test_a_conversation_keeps_its_state_when_replicas_alternate(scaled, rakel_db
 
     # The feedback row is in the shared PostgreSQL database, once.
     with rakel_db.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT article_id, helped FROM feedback WHERE conversation_id = :c"),
-            {"c": sender}).all()
+        rows = connection.execute(
+            text("SELECT article_id, helped FROM feedback WHERE conversation_id = :c"),
+            {"c": sender},
+        ).all()
     assert [tuple(r) for r in rows] == [("mfa_setup_app", False)]
 
     # The whole conversation is in the tracker store, seen through either replica.
     token = scaled.secret("rasa_token")
     for _ in range(2):
-        tracker = requests.get(f"{scaled.rasa_api_url}/conversations/{sender}/tracker",
-                               params={"token": token}, timeout=30).json()
+        tracker = requests.get(
+            f"{scaled.rasa_api_url}/conversations/{sender}/tracker",
+            params={"token": token},
+            timeout=30,
+        ).json()
         assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == [
-            faq("mfa_setup_app"), "/deny", "/deny"]
+            faq("mfa_setup_app"),
+            "/deny",
+            "/deny",
+        ]
 
 
 def test_web_pages_and_health_are_served_through_nginx(scaled):
@@ -167,8 +189,7 @@ async def socketio_conversation(url: str) -> list[dict]:
 
 def socketio_log_lines(scaled: ScaledProfile, since: int) -> list[str]:
     access_log = scaled.root / "nginx" / "logs" / "access.log"
-    return [line for line in access_log.read_text().splitlines()[since:]
-            if "/socket.io/" in line]
+    return [line for line in access_log.read_text().splitlines()[since:] if "/socket.io/" in line]
 
 
 def test_socketio_long_polling_sticks_to_one_replica(scaled):
@@ -186,8 +207,10 @@ async def websocket_handshake(url: str) -> None:
     import aiohttp
 
     # ws_connect raises unless the answer is 101 Switching Protocols.
-    async with aiohttp.ClientSession() as session, session.ws_connect(
-            f"{url}/socket.io/?EIO=4&transport=websocket", timeout=30):
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket", timeout=30),
+    ):
         pass
 
 
@@ -200,8 +223,9 @@ def test_socketio_websocket_upgrade_passes_nginx(scaled):
     asyncio.run(websocket_handshake(scaled.lb_url))
     # Only the handshake's own line: a long-poll left open by the test before may
     # end (and be logged) meanwhile.
-    lines = [line for line in socketio_log_lines(scaled, before)
-             if "EIO=4&transport=websocket " in line]
+    lines = [
+        line for line in socketio_log_lines(scaled, before) if "EIO=4&transport=websocket " in line
+    ]
     assert len(lines) == 1 and " 101 upstream=127.0.0.1:" in lines[0], lines
 
 
@@ -215,13 +239,15 @@ class Recorder:
     reached: asyncio.Event | None = None
 
     def __call__(self, sender, message, response, body) -> None:
-        self.messages[sender].append({
-            "message": message,
-            "ok": body is not None,
-            "upstream": response.headers.get("X-Rakel-Upstream") if response else None,
-            "texts": [m.get("text", "") for m in body or []],
-            "at": time.monotonic(),
-        })
+        self.messages[sender].append(
+            {
+                "message": message,
+                "ok": body is not None,
+                "upstream": response.headers.get("X-Rakel-Upstream") if response else None,
+                "texts": [m.get("text", "") for m in body or []],
+                "at": time.monotonic(),
+            }
+        )
         if self.reached is not None and self.total() >= (self.signal_after or 0):
             self.reached.set()
 
@@ -239,22 +265,25 @@ def load_conversations() -> list[list[str]]:
     stateful = [[message for message, _ in flow] for flow in STATEFUL_FLOWS.values()]
     # Every other simulated employee runs a stateful flow, every seventh a ticket flow.
     paired = [c for pair in zip(natural, stateful * len(natural), strict=False) for c in pair]
-    return [c for i in range(0, len(paired), 6) for c in (*paired[i:i + 6],
-                                                          list(TICKET_FLOW))]
+    return [c for i in range(0, len(paired), 6) for c in (*paired[i : i + 6], list(TICKET_FLOW))]
 
 
 def tickets_by_conversation(rakel_db) -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
     with rakel_db.connect() as connection:
-        for conversation, public_id in connection.execute(text(
-                "SELECT conversation_id, public_id FROM tickets")):
+        for conversation, public_id in connection.execute(
+            text("SELECT conversation_id, public_id FROM tickets")
+        ):
             found[conversation].append(public_id)
     return found
 
 
 def ticket_flows(recorder: Recorder) -> dict[str, list[dict]]:
-    return {sender: messages for sender, messages in recorder.messages.items()
-            if tuple(m["message"] for m in messages) == TICKET_FLOW}
+    return {
+        sender: messages
+        for sender, messages in recorder.messages.items()
+        if tuple(m["message"] for m in messages) == TICKET_FLOW
+    }
 
 
 def announced(public_id: str, texts: list[str]) -> bool:
@@ -271,15 +300,16 @@ def check_stateful(recorder: Recorder) -> tuple[int, int, list[str]]:
     """
     seen = switched = 0
     disrupted: list[str] = []
-    expected = {tuple(m for m, _ in flow): [r for _, r in flow]
-                for flow in STATEFUL_FLOWS.values()}
+    expected = {tuple(m for m, _ in flow): [r for _, r in flow] for flow in STATEFUL_FLOWS.values()}
     for sender, messages in recorder.messages.items():
         key = tuple(m["message"] for m in messages)
         if key not in expected:
             continue
         seen += 1
-        if not all(m["ok"] and m["texts"][-1] == reply(r)
-                   for m, r in zip(messages, expected[key], strict=True)):
+        if not all(
+            m["ok"] and m["texts"][-1] == reply(r)
+            for m, r in zip(messages, expected[key], strict=True)
+        ):
             disrupted.append(sender)
             continue
         upstreams = [m["upstream"] for m in messages]
@@ -297,8 +327,9 @@ def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled, rak
     served = {m["upstream"] for ms in recorder.messages.values() for m in ms}
     assert served == {f"127.0.0.1:{p}" for p in scaled.cfg.replica_ports["rasa"]}
     checked, switched, disrupted = check_stateful(recorder)
-    assert checked == sum(tuple(conversations[i % len(conversations)]) in STATEFUL_MESSAGES
-                          for i in range(50))
+    assert checked == sum(
+        tuple(conversations[i % len(conversations)]) in STATEFUL_MESSAGES for i in range(50)
+    )
     assert disrupted == [], [recorder.messages[s] for s in disrupted]
     # Simultaneous tickets through both Rasa and both action replicas on PostgreSQL:
     # one per reporting employee, each announced with its own RAK number.
@@ -310,8 +341,10 @@ def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled, rak
     # Round robin under load: most stateful flows changed replica mid-conversation,
     # and all of them got the right follow-ups (checked above).
     assert switched >= 10, f"only {switched} of {checked} flows changed replica"
-    print(f"\n50 conversations, {result.throughput:.1f} msg/s, p95 "
-          f"{result.pct(0.95):.0f} ms, {switched}/{checked} stateful flows switched replica")
+    print(
+        f"\n50 conversations, {result.throughput:.1f} msg/s, p95 "
+        f"{result.pct(0.95):.0f} ms, {switched}/{checked} stateful flows switched replica"
+    )
 
 
 def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
@@ -319,13 +352,17 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     url = f"{scaled.lb_url}/webhooks/rest/webhook"
     conversations = load_conversations()
     users, rounds = 30, 2
-    expected_messages = sum(len(conversations[(i + r) % len(conversations)])
-                            for i in range(users) for r in range(rounds))
+    expected_messages = sum(
+        len(conversations[(i + r) % len(conversations)])
+        for i in range(users)
+        for r in range(rounds)
+    )
 
     async def load_and_kill() -> float:
         recorder.signal_after, recorder.reached = expected_messages // 4, asyncio.Event()
-        task = asyncio.create_task(run_level(url, users, conversations, rounds, {},
-                                             observe=recorder))
+        task = asyncio.create_task(
+            run_level(url, users, conversations, rounds, {}, observe=recorder)
+        )
         await recorder.reached.wait()
         killed_at = time.monotonic()
         # A crash, not a shutdown: SIGKILL to the whole process group.
@@ -348,7 +385,7 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
         assert len(failed) <= 1, (sender, messages)
         if failed:
             # ...and the conversation goes on: what follows it is answered,
-            after = messages[messages.index(failed[0]) + 1:]
+            after = messages[messages.index(failed[0]) + 1 :]
             assert all(m["ok"] for m in after), (sender, messages)
             resend[sender] = failed[0]["message"]
         for message in messages:
@@ -358,8 +395,9 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     # ...and so is the lost message when the user sends it again (it may wait for
     # the dead replica's conversation lock to expire).
     with ThreadPoolExecutor(max_workers=10) as pool:
-        resent_answers = dict(zip(resend, pool.map(lambda item: say(scaled, *item)[0],
-                                                   resend.items()), strict=True))
+        resent_answers = dict(
+            zip(resend, pool.map(lambda item: say(scaled, *item)[0], resend.items()), strict=True)
+        )
     assert all(resent_answers.values()), resent_answers
     # Button flows: right answers throughout, except where the crash hit one step.
     seen, _, disrupted = check_stateful(recorder)
@@ -374,8 +412,11 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     # written the row before dying, and the user's resend is a new message, see
     # docs/scaling.md.
     with rakel_db.connect() as connection:
-        counts = dict(connection.execute(text(
-            "SELECT conversation_id, count(*) FROM feedback GROUP BY conversation_id")).all())
+        counts = dict(
+            connection.execute(
+                text("SELECT conversation_id, count(*) FROM feedback GROUP BY conversation_id")
+            ).all()
+        )
     answers = ("/affirm", "/deny")
     for sender, messages in recorder.messages.items():
         if tuple(m["message"] for m in messages) not in STATEFUL_MESSAGES:
@@ -401,9 +442,14 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
             assert announced(tickets[sender][0], resent_answers[sender]), resent_answers[sender]
     # Action calls nginx handed to the other action server ("upstream=A, B").
     log = (scaled.root / "nginx" / "logs" / "access.log").read_text().splitlines()
-    resent_calls = sum('"POST /webhook ' in line and ", " in line.split("upstream=")[1]
-                       .split(" upstream_status")[0] for line in log)
-    print(f"\nkilled rasa-1 and actions-1 after {expected_messages // 4} messages: "
-          f"{sum(failures.values())} failed message(s) in {len(recorder.messages)} "
-          f"conversations, {sum(bool(f) for f in failures.values())} affected, "
-          f"{resent_calls} action call(s) resent by nginx")
+    resent_calls = sum(
+        '"POST /webhook ' in line
+        and ", " in line.split("upstream=")[1].split(" upstream_status")[0]
+        for line in log
+    )
+    print(
+        f"\nkilled rasa-1 and actions-1 after {expected_messages // 4} messages: "
+        f"{sum(failures.values())} failed message(s) in {len(recorder.messages)} "
+        f"conversations, {sum(bool(f) for f in failures.values())} affected, "
+        f"{resent_calls} action call(s) resent by nginx"
+    )

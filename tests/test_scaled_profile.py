@@ -34,19 +34,27 @@ def test_env_file_defaults_are_two_plus_two_replicas():
 
 
 def test_environment_overrides_the_file_and_zero_picks_free_ports():
-    config = load_config(Path("/tmp/x"), env={"RAKEL_SCALED_LB_PORT": "0",
-                                              "RAKEL_SCALED_RASA_BASE_PORT": "0",
-                                              "RAKEL_SCALED_RASA_REPLICAS": "3"})
+    config = load_config(
+        Path("/tmp/x"),
+        env={
+            "RAKEL_SCALED_LB_PORT": "0",
+            "RAKEL_SCALED_RASA_BASE_PORT": "0",
+            "RAKEL_SCALED_RASA_REPLICAS": "3",
+        },
+    )
     assert config.ports["LB"] not in (0, 8480)
     assert len(set(config.replica_ports["rasa"])) == 3
     assert 0 not in config.replica_ports["rasa"]
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"RAKEL_SCALED_RASA_REPLICAS": "0"}, "RAKEL_SCALED_RASA_REPLICAS must be at least 1"),
-    ({"RAKEL_SCALED_PG_PORT": "post"}, "RAKEL_SCALED_PG_PORT must be a port number"),
-    ({"RAKEL_SCALED_PG_PORT": "70000"}, "between 0 and 65535"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RAKEL_SCALED_RASA_REPLICAS": "0"}, "RAKEL_SCALED_RASA_REPLICAS must be at least 1"),
+        ({"RAKEL_SCALED_PG_PORT": "post"}, "RAKEL_SCALED_PG_PORT must be a port number"),
+        ({"RAKEL_SCALED_PG_PORT": "70000"}, "between 0 and 65535"),
+    ],
+)
 def test_bad_values_get_a_precise_error(env, message):
     with pytest.raises(SettingsError, match=message):
         load_config(Path("/tmp/x"), env=env)
@@ -66,12 +74,18 @@ def test_scaled_profile_refuses_sqlite_and_the_in_memory_lock_store():
     with pytest.raises(SettingsError, match="RAKEL_TRACKER_DB_URL on PostgreSQL"):
         load_settings({**scaled, "RAKEL_DB_URL": PG + "rakel"})
     with pytest.raises(SettingsError, match="RAKEL_ENDPOINTS=endpoints.scaled.yml"):
-        load_settings({"RAKEL_PROFILE": "scaled", "RAKEL_DB_URL": PG + "rakel",
-                       "RAKEL_TRACKER_DB_URL": PG + "rakel_tracker"})
+        load_settings(
+            {
+                "RAKEL_PROFILE": "scaled",
+                "RAKEL_DB_URL": PG + "rakel",
+                "RAKEL_TRACKER_DB_URL": PG + "rakel_tracker",
+            }
+        )
     with pytest.raises(SettingsError, match="RAKEL_PROFILE must be one of"):
         load_settings({"RAKEL_PROFILE": "cluster"})
-    settings = load_settings({**scaled, "RAKEL_DB_URL": PG + "rakel",
-                              "RAKEL_TRACKER_DB_URL": PG + "rakel_tracker"})
+    settings = load_settings(
+        {**scaled, "RAKEL_DB_URL": PG + "rakel", "RAKEL_TRACKER_DB_URL": PG + "rakel_tracker"}
+    )
     assert settings.db_url.endswith("/rakel")
 
 
@@ -88,9 +102,13 @@ def test_rasa_reads_redis_lock_store_and_our_tracker_store_from_scaled_endpoints
     assert isinstance(lock_store, RedisLockStore)
     kwargs = lock_store.red.connection_pool.connection_kwargs
     assert (kwargs["host"], int(kwargs["port"]), kwargs["password"]) == (
-        "127.0.0.1", 6390, "s3cret")
+        "127.0.0.1",
+        6390,
+        "s3cret",
+    )
     assert read_endpoint_config(path, "tracker_store").type == (
-        "bot.tracker_store.RakelTrackerStore")
+        "bot.tracker_store.RakelTrackerStore"
+    )
     assert read_endpoint_config(path, "action_endpoint").url == "http://127.0.0.1:8455/webhook"
 
 
@@ -115,7 +133,8 @@ def test_nginx_resends_action_calls_only_and_never_on_a_slow_replica():
     assert not any("proxy_next_upstream" in d and "timeout" in d for d in directives)
     # `non_idempotent` in exactly one place: the internal actions server.
     assert [d for d in directives if "non_idempotent" in d] == [
-        "proxy_next_upstream error non_idempotent;"]
+        "proxy_next_upstream error non_idempotent;"
+    ]
     actions_location = template.split("proxy_pass http://rakel_actions;")[1].split("}")[0]
     assert "non_idempotent" in actions_location
     # socketio's long-polling sessions stay on one replica.
@@ -148,11 +167,13 @@ class _Upstream(threading.Thread):
                 self.requests.append(data.split(b" ")[1].decode() if data else "")
                 if self.dies:
                     # Like a SIGKILLed process: the connection is reset, no answer.
-                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                          struct.pack("ii", 1, 0))
+                    connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
                     continue
-                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-                                   b"Connection: close\r\n\r\nok")
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                )
 
 
 def test_real_nginx_resends_an_action_call_but_not_a_user_message(tmp_path):
@@ -164,33 +185,43 @@ def test_real_nginx_resends_an_action_call_but_not_a_user_message(tmp_path):
     dying, healthy = _Upstream(dies=True), _Upstream(dies=False)
     for upstream in (dying, healthy):
         upstream.start()
-    servers = "\n    ".join(f"server 127.0.0.1:{u.port} max_fails=1 fail_timeout=10s;"
-                             for u in (dying, healthy))
+    servers = "\n    ".join(
+        f"server 127.0.0.1:{u.port} max_fails=1 fail_timeout=10s;" for u in (dying, healthy)
+    )
     public, actions = free_port(), free_port()
-    values = {**_profile(tmp_path).nginx_values(),
-              "RAKEL_NGINX_RASA_SERVERS": servers, "RAKEL_NGINX_ACTIONS_SERVERS": servers,
-              "RAKEL_NGINX_PUBLIC_LISTEN": f"127.0.0.1:{public}",
-              "RAKEL_NGINX_RASA_LISTEN": f"127.0.0.1:{free_port()}",
-              "RAKEL_NGINX_ACTIONS_LISTEN": f"127.0.0.1:{actions}"}
-    command = nginx_setup(tmp_path / "nginx", render_template(NGINX_TEMPLATE.read_text(),
-                                                              values))
+    values = {
+        **_profile(tmp_path).nginx_values(),
+        "RAKEL_NGINX_RASA_SERVERS": servers,
+        "RAKEL_NGINX_ACTIONS_SERVERS": servers,
+        "RAKEL_NGINX_PUBLIC_LISTEN": f"127.0.0.1:{public}",
+        "RAKEL_NGINX_RASA_LISTEN": f"127.0.0.1:{free_port()}",
+        "RAKEL_NGINX_ACTIONS_LISTEN": f"127.0.0.1:{actions}",
+    }
+    command = nginx_setup(tmp_path / "nginx", render_template(NGINX_TEMPLATE.read_text(), values))
     nginx = subprocess.Popen(command, start_new_session=True)
     try:
         wait_port(public, nginx)
         wait_port(actions, nginx)
         # Action calls: every one answered, the one that reached the dying replica by
         # the other replica.
-        calls = [requests.post(f"http://127.0.0.1:{actions}/webhook", json={"n": i},
-                               timeout=10) for i in range(4)]
+        calls = [
+            requests.post(f"http://127.0.0.1:{actions}/webhook", json={"n": i}, timeout=10)
+            for i in range(4)
+        ]
         assert [c.status_code for c in calls] == [200] * 4
         assert dying.requests == ["/webhook"]
         assert healthy.requests == ["/webhook"] * 4
         # User messages: the one that reached the dying replica is a 502, not resent.
         dying.requests.clear()
         healthy.requests.clear()
-        sent = [requests.post(f"http://127.0.0.1:{public}/webhooks/rest/webhook",
-                              json={"sender": "x", "message": "hei"}, timeout=10)
-                for _ in range(4)]
+        sent = [
+            requests.post(
+                f"http://127.0.0.1:{public}/webhooks/rest/webhook",
+                json={"sender": "x", "message": "hei"},
+                timeout=10,
+            )
+            for _ in range(4)
+        ]
         assert sorted(r.status_code for r in sent) == [200, 200, 200, 502]
         assert dying.requests == ["/webhooks/rest/webhook"]
         assert len(healthy.requests) == 3
@@ -221,8 +252,11 @@ def test_a_template_value_left_out_is_an_error():
 def test_compose_manifest_uses_the_tested_profile():
     compose = yaml.safe_load(COMPOSE.read_text())
     services = compose["services"]
-    replicas = {name: s for name, s in services.items() if name.split("-")[0] in
-                ("rasa", "actions", "web", "worker")}
+    replicas = {
+        name: s
+        for name, s in services.items()
+        if name.split("-")[0] in ("rasa", "actions", "web", "worker")
+    }
     assert sum(name.startswith("rasa-") for name in replicas) >= 2
     assert sum(name.startswith("actions-") for name in replicas) >= 2
     for name, service in replicas.items():
@@ -235,8 +269,10 @@ def test_compose_manifest_uses_the_tested_profile():
         if not name.startswith("worker"):
             group = {"rasa": "RASA", "actions": "ACTIONS", "web": "WEB"}[name.split("-")[0]]
             port = {"rasa": 5005, "actions": 5055, "web": 8080}[name.split("-")[0]]
-            assert f"server {name}:{port} " in (
-                services["nginx"]["environment"][f"RAKEL_NGINX_{group}_SERVERS"])
+            assert (
+                f"server {name}:{port} "
+                in (services["nginx"]["environment"][f"RAKEL_NGINX_{group}_SERVERS"])
+            )
     # The same variables as deploy/scaled.env, the same nginx template.
     assert set(read_env_file(ENV_FILE)) >= {"RAKEL_PROFILE", "RAKEL_ENDPOINTS"}
     nginx = services["nginx"]
@@ -258,9 +294,19 @@ def test_backing_services_start_migrate_fail_over_and_stop_cleanly():
 
     root = Path(tempfile.mkdtemp(prefix="rakel-scaled-"))
     root.chmod(0o755)
-    overrides = {f"RAKEL_SCALED_{name}_PORT": "0" for name in
-                 ("LB", "RASA_LB", "ACTIONS_LB", "PG", "REDIS", "RASA_BASE", "ACTIONS_BASE",
-                  "WEB_BASE")}
+    overrides = {
+        f"RAKEL_SCALED_{name}_PORT": "0"
+        for name in (
+            "LB",
+            "RASA_LB",
+            "ACTIONS_LB",
+            "PG",
+            "REDIS",
+            "RASA_BASE",
+            "ACTIONS_BASE",
+            "WEB_BASE",
+        )
+    }
     profile = ScaledProfile(root, overrides)
     profile.prepare()
     try:
@@ -268,22 +314,40 @@ def test_backing_services_start_migrate_fail_over_and_stop_cleanly():
         profile.start_nginx()
         cfg = profile.cfg
         # Migrated once, on PostgreSQL, with the generated password.
-        with psycopg2.connect(host="127.0.0.1", port=cfg.ports["PG"], user="rakel",
-                              password=profile.secret("scaled_pg_password"),
-                              dbname="rakel") as connection, connection.cursor() as cursor:
+        with (
+            psycopg2.connect(
+                host="127.0.0.1",
+                port=cfg.ports["PG"],
+                user="rakel",
+                password=profile.secret("scaled_pg_password"),
+                dbname="rakel",
+            ) as connection,
+            connection.cursor() as cursor,
+        ):
             cursor.execute("SELECT to_regclass('public.tickets'), to_regclass('public.feedback')")
             assert cursor.fetchone() == ("tickets", "feedback")
         with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
-            psycopg2.connect(host="127.0.0.1", port=cfg.ports["PG"], user="rakel",
-                             password="guess", dbname="rakel")
+            psycopg2.connect(
+                host="127.0.0.1",
+                port=cfg.ports["PG"],
+                user="rakel",
+                password="guess",
+                dbname="rakel",
+            )
         # Redis wants its password.
         with pytest.raises(redis.AuthenticationError):
             redis.Redis(host="127.0.0.1", port=cfg.ports["REDIS"]).set("k", "v")
-        assert redis.Redis(host="127.0.0.1", port=cfg.ports["REDIS"],
-                           password=profile.secret("scaled_redis_password")).ping()
+        assert redis.Redis(
+            host="127.0.0.1",
+            port=cfg.ports["REDIS"],
+            password=profile.secret("scaled_redis_password"),
+        ).ping()
         # No replica is up: nginx tried both Rasa replicas, then answered 502.
-        response = requests.post(f"{profile.lb_url}/webhooks/rest/webhook",
-                                 json={"sender": "x", "message": "hei"}, timeout=10)
+        response = requests.post(
+            f"{profile.lb_url}/webhooks/rest/webhook",
+            json={"sender": "x", "message": "hei"},
+            timeout=10,
+        )
         assert response.status_code == 502
         tried = response.headers["X-Rakel-Upstream"].split(", ")
         assert sorted(tried) == sorted(f"127.0.0.1:{p}" for p in cfg.replica_ports["rasa"])
@@ -292,8 +356,10 @@ def test_backing_services_start_migrate_fail_over_and_stop_cleanly():
         profile.down()
     for name, pid in pids.items():
         if pid > 0:
-            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
-                f"/proc/{pid}/status").read_text(), name
+            assert (
+                not Path(f"/proc/{pid}").exists()
+                or "zombie" in Path(f"/proc/{pid}/status").read_text()
+            ), name
     assert not (root / "pg").exists() and not (root / "state.json").exists()
     import shutil
 

@@ -14,13 +14,27 @@ from bot.train import ensure_model, rasa_cli
 def test_every_test_story_passes(tmp_path):
     model = ensure_model(load_settings())
     result = subprocess.run(
-        [rasa_cli(), "test", "core", "--model", str(model),
-         "--stories", str(PROJECT_ROOT / "tests" / "stories"),
-         "--out", str(tmp_path), "--fail-on-prediction-errors"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900, check=False,
+        [
+            rasa_cli(),
+            "test",
+            "core",
+            "--model",
+            str(model),
+            "--stories",
+            str(PROJECT_ROOT / "tests" / "stories"),
+            "--out",
+            str(tmp_path),
+            "--fail-on-prediction-errors",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     failed = tmp_path / "failed_test_stories.yml"
-    details = (failed.read_text() if failed.exists()
-               else result.stdout[-3000:] + result.stderr[-3000:])
+    details = (
+        failed.read_text() if failed.exists() else result.stdout[-3000:] + result.stderr[-3000:]
+    )
     assert result.returncode == 0, details
     assert not failed.exists() or "- story:" not in failed.read_text(), details

@@ -19,8 +19,11 @@ def topics() -> TopicMap:
 def test_every_domain_intent_has_exactly_one_topic(topics):
     domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
     # out_of_scope is one of Rasa's default intents; ours has a topic like the rest.
-    plain = {i for i in domain.intents
-             if i != "faq" and (i not in DEFAULT_INTENTS or i == "out_of_scope")}
+    plain = {
+        i
+        for i in domain.intents
+        if i != "faq" and (i not in DEFAULT_INTENTS or i == "out_of_scope")
+    }
     mapped = {i for i in topics.by_intent if not i.startswith("faq/")}
     assert plain == mapped
     assert set(topics.by_intent.values()) == set(TOPICS)

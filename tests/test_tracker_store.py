@@ -15,8 +15,11 @@ from bot.tracker_store import RakelTrackerStore
 def conversation(sender: str, turns: int) -> DialogueStateTracker:
     events = [ActionExecuted("action_listen")]
     for n in range(turns):
-        events += [UserUttered(f"spørsmål {n}", {"name": "faq", "confidence": 1.0}),
-                   BotUttered(f"svar {n}"), ActionExecuted("action_listen")]
+        events += [
+            UserUttered(f"spørsmål {n}", {"name": "faq", "confidence": 1.0}),
+            BotUttered(f"svar {n}"),
+            ActionExecuted("action_listen"),
+        ]
     return DialogueStateTracker.from_events(sender, events)
 
 
@@ -49,5 +52,8 @@ async def test_conversations_survive_a_new_store_and_interleave(tmp_path):
     restarted = RakelTrackerStore(domain=Domain.empty(), url=url)
     for sender in senders:
         assert user_texts(await restarted.retrieve(sender)) == [
-            "spørsmål 0", "spørsmål 1", "spørsmål 2"]
+            "spørsmål 0",
+            "spørsmål 1",
+            "spørsmål 2",
+        ]
     restarted.engine.dispose()

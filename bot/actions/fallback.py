@@ -23,9 +23,13 @@ async def remember_miss(tracker: Tracker, kind: str) -> None:
     intent, confidence = best_guess(message)
     await services.record_safely(
         lambda session: record_miss(
-            session, conversation_id=tracker.sender_id,
-            channel=tracker.get_latest_input_channel(), kind=kind,
-            text=message.get("text") or "", predicted_intent=intent, confidence=confidence,
+            session,
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel(),
+            kind=kind,
+            text=message.get("text") or "",
+            predicted_intent=intent,
+            confidence=confidence,
             message_id=latest_message_id(tracker.events),
         ),
         f"{kind} message",
@@ -55,8 +59,9 @@ class ActionClarify(Action):
                 {"title": a.title, "payload": "/faq" + json.dumps({"article_id": a.id})}
                 for a in articles
             ]
-            buttons.append({"title": response_text(domain, "utter_none_of_these"),
-                            "payload": "/deny"})
+            buttons.append(
+                {"title": response_text(domain, "utter_none_of_these"), "payload": "/deny"}
+            )
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")

@@ -15,9 +15,10 @@ from bot.feedback import record_feedback, record_miss
 def last_question(tracker: Tracker) -> str | None:
     """The user's last knowledge question (the message the article answered)."""
     for event in reversed(tracker.events):
-        if event.get("event") == "user" and (event.get("parse_data") or {}).get(
-            "intent", {}
-        ).get("name") == "faq":
+        if (
+            event.get("event") == "user"
+            and (event.get("parse_data") or {}).get("intent", {}).get("name") == "faq"
+        ):
             return event.get("text")
     return None
 
@@ -36,13 +37,25 @@ class ActionHelpedFeedback(Action):
         message_id = latest_message_id(tracker.events)
 
         def store(session):  # type: ignore[no-untyped-def]
-            record_feedback(session, conversation_id=tracker.sender_id, channel=channel,
-                            article_id=article_id, helped=helped, message_id=message_id)
+            record_feedback(
+                session,
+                conversation_id=tracker.sender_id,
+                channel=channel,
+                article_id=article_id,
+                helped=helped,
+                message_id=message_id,
+            )
             if not helped and question:
-                record_miss(session, conversation_id=tracker.sender_id, channel=channel,
-                            kind="not_helped", text=question,
-                            predicted_intent=f"faq/{article_id}" if article_id else None,
-                            confidence=None, message_id=message_id)
+                record_miss(
+                    session,
+                    conversation_id=tracker.sender_id,
+                    channel=channel,
+                    kind="not_helped",
+                    text=question,
+                    predicted_intent=f"faq/{article_id}" if article_id else None,
+                    confidence=None,
+                    message_id=message_id,
+                )
 
         await services.record_safely(store, "feedback")
         response = "utter_glad_helped" if helped else "utter_sorry_not_helped"

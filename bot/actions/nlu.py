@@ -16,7 +16,7 @@ def selected_article_id(message: dict[str, Any]) -> str | None:
             return str(entity["value"])
     response = ((message.get("response_selector") or {}).get(FAQ) or {}).get("response") or {}
     key = response.get("intent_response_key") or ""
-    return key[len(FAQ_PREFIX):] if key.startswith(FAQ_PREFIX) else None
+    return key[len(FAQ_PREFIX) :] if key.startswith(FAQ_PREFIX) else None
 
 
 def ranked_articles(message: dict[str, Any], limit: int = 3, floor: float = 0.05) -> list[str]:
@@ -26,7 +26,7 @@ def ranked_articles(message: dict[str, Any], limit: int = 3, floor: float = 0.05
     for entry in ranking:
         key = entry.get("intent_response_key") or ""
         if key.startswith(FAQ_PREFIX) and (entry.get("confidence") or 0) >= floor:
-            ids.append(key[len(FAQ_PREFIX):])
+            ids.append(key[len(FAQ_PREFIX) :])
     return ids[:limit]
 
 

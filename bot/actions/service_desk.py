@@ -17,6 +17,7 @@ class ActionContactServiceDesk(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_contact_service_desk",
-                                 **services.settings().contacts)
+        dispatcher.utter_message(
+            response="utter_contact_service_desk", **services.settings().contacts
+        )
         return []

@@ -42,8 +42,13 @@ from bot.topics import DEFAULT_TOPIC
 
 log = logging.getLogger(__name__)
 
-FORM_SLOTS = ("ticket_description", "ticket_municipality", "ticket_priority",
-              "ticket_contact", "ticket_confirmed")
+FORM_SLOTS = (
+    "ticket_description",
+    "ticket_municipality",
+    "ticket_priority",
+    "ticket_contact",
+    "ticket_confirmed",
+)
 TICKET_SLOTS = (*FORM_SLOTS, "ticket_category")
 # Ticket categories are the knowledge topics; chitchat and the like are not cases.
 CATEGORIES = ("teams", "two_factor", "home_office", "pc_replacement", "service_desk")
@@ -157,7 +162,10 @@ class ValidateTicketForm(FormValidationAction):
 
     @skip_cleared
     def validate_ticket_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = mask_text(str(value or "")).strip()
@@ -168,29 +176,40 @@ class ValidateTicketForm(FormValidationAction):
 
     @skip_cleared
     def validate_ticket_municipality(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         found = match_municipality(entity_value(tracker, "municipality")) or match_municipality(
-            str(value or ""))
+            str(value or "")
+        )
         if found is None:
             dispatcher.utter_message(response="utter_invalid_ticket_municipality")
         return {"ticket_municipality": found}
 
     @skip_cleared
     def validate_ticket_priority(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         found = match_priority(entity_value(tracker, "priority")) or match_priority(
-            str(value or ""))
+            str(value or "")
+        )
         if found is None:
             dispatcher.utter_message(response="utter_invalid_ticket_priority")
         return {"ticket_priority": found}
 
     @skip_cleared
     def validate_ticket_contact(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = str(value or "")
@@ -208,14 +227,18 @@ class ValidateTicketForm(FormValidationAction):
 
     @skip_cleared
     def validate_ticket_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if latest_intent(tracker) == "affirm":
             return {"ticket_confirmed": True}
         named = entity_value(tracker, "ticket_field")
-        field = named if named in FORM_SLOTS else match_field(named) or match_field(
-            str(value or ""))
+        field = (
+            named if named in FORM_SLOTS else match_field(named) or match_field(str(value or ""))
+        )
         if field is None:
             dispatcher.utter_message(response="utter_ticket_what_to_change")
             return {"ticket_confirmed": None}
@@ -270,7 +293,8 @@ class ActionCreateTicket(Action):
         }
         try:
             public_id = await services.database().run_async(
-                lambda session: create_ticket(session, **fields).public_id)
+                lambda session: create_ticket(session, **fields).public_id
+            )
         except Exception:  # noqa: BLE001 - any storage fault: say so, nothing is half-stored
             log.exception("could not store a ticket for conversation %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_ticket_failed", **settings.contacts)
@@ -318,12 +342,15 @@ class ActionTicketStatus(Action):
             return []
         if not tickets:
             dispatcher.utter_message(
-                response="utter_ticket_not_found" if wanted is not None else "utter_ticket_none")
+                response="utter_ticket_not_found" if wanted is not None else "utter_ticket_none"
+            )
             return []
         for ticket in tickets:
             dispatcher.utter_message(
-                response="utter_ticket_status", ticket_id=ticket.public_id,
-                summary=ticket.summary, status=status_label(ticket.status),
+                response="utter_ticket_status",
+                ticket_id=ticket.public_id,
+                summary=ticket.summary,
+                status=status_label(ticket.status),
                 updated=local_time(ticket.updated_at),
             )
         return []

@@ -27,13 +27,15 @@ DEFAULT_LEASE_SECONDS = 2.0
 
 
 class Admission:
-    def __init__(self, limit: int = DEFAULT_LIMIT,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+    def __init__(
+        self, limit: int = DEFAULT_LIMIT, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> None:
         self.limit = limit
         self.lease_seconds = lease_seconds
         # One semaphore per event loop: asyncio primitives belong to one loop.
-        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
-                                               asyncio.Semaphore] = weakref.WeakKeyDictionary()
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

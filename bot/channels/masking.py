@@ -72,13 +72,18 @@ class _CountingOutputChannel:
         return counted
 
 
-def guarded(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS,
-            door: Admission | None = None) -> OnNewMessage:
+def guarded(
+    on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS, door: Admission | None = None
+) -> OnNewMessage:
     async def handle(message: UserMessage) -> Any:
         output = message.output_channel
         if message.text and len(message.text) > max_chars:
-            logger.info("message of %d characters from %s not processed (limit %d)",
-                        len(message.text), message.sender_id, max_chars)
+            logger.info(
+                "message of %d characters from %s not processed (limit %d)",
+                len(message.text),
+                message.sender_id,
+                max_chars,
+            )
             await output.send_text_message(message.sender_id, notice("utter_message_too_long"))
             return None
         if message.text:

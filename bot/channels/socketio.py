@@ -55,12 +55,16 @@ class WidgetOutput(SocketIOOutput):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"text": text.strip()})
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str,
-                                     buttons: list[dict[str, Any]], **kwargs: Any) -> None:
-        quick_replies = [{"content_type": "text", "title": button["title"],
-                          "payload": button["payload"]} for button in buttons]
-        await self._send_message(recipient_id,
-                                 {"text": text.strip(), "quick_replies": quick_replies})
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        quick_replies = [
+            {"content_type": "text", "title": button["title"], "payload": button["payload"]}
+            for button in buttons
+        ]
+        await self._send_message(
+            recipient_id, {"text": text.strip(), "quick_replies": quick_replies}
+        )
 
 
 class _WidgetInput(SocketIOInput):
@@ -72,8 +76,11 @@ class _WidgetInput(SocketIOInput):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> _WidgetInput:
         settings = load_settings()
         credentials = credentials or {}
-        return cls(origins=widget_origins(settings), key=settings.secret("widget_key"),
-                   socketio_path=credentials.get("socketio_path", "/socket.io"))
+        return cls(
+            origins=widget_origins(settings),
+            key=settings.secret("widget_key"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+        )
 
     def __init__(self, origins: list[str], key: str, socketio_path: str = "/socket.io") -> None:
         super().__init__(session_persistence=True, socketio_path=socketio_path)
@@ -130,9 +137,15 @@ class _WidgetInput(SocketIOInput):
             if state.get("identity"):
                 metadata["rakel_identity"] = state["identity"]
             text = data.get("message")
-            await on_new_message(UserMessage(
-                text if isinstance(text, str) else "", WidgetOutput(sio, self.bot_message_evt),
-                state["session"], input_channel=self.name(), metadata=metadata))
+            await on_new_message(
+                UserMessage(
+                    text if isinstance(text, str) else "",
+                    WidgetOutput(sio, self.bot_message_evt),
+                    state["session"],
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+            )
 
         return webhook
 

@@ -53,10 +53,20 @@ class TeamsOutput(BotFramework):
     def name(cls) -> str:
         return "teams"
 
-    def __init__(self, settings: TeamsSettings, tokens: AppTokenProvider,
-                 http: aiohttp.ClientSession, activity: dict[str, Any]) -> None:
-        super().__init__(settings.app_id or "", "", activity["conversation"],
-                         activity.get("recipient") or {}, activity["serviceUrl"])
+    def __init__(
+        self,
+        settings: TeamsSettings,
+        tokens: AppTokenProvider,
+        http: aiohttp.ClientSession,
+        activity: dict[str, Any],
+    ) -> None:
+        super().__init__(
+            settings.app_id or "",
+            "",
+            activity["conversation"],
+            activity.get("recipient") or {},
+            activity["serviceUrl"],
+        )
         self.tokens = tokens
         self.http = http
         self.reply_to = activity.get("id")
@@ -72,29 +82,45 @@ class TeamsOutput(BotFramework):
         url = f"{self.global_uri}conversations/{self.conversation['id']}/activities"
         try:
             bearer = await self.tokens.token(self.http)
-            async with self.http.post(url, json=message_data, timeout=HTTP_TIMEOUT,
-                                      headers={"Authorization": f"Bearer {bearer}"}) as resp:
+            async with self.http.post(
+                url,
+                json=message_data,
+                timeout=HTTP_TIMEOUT,
+                headers={"Authorization": f"Bearer {bearer}"},
+            ) as resp:
                 if resp.status >= 300:
-                    logger.error("Bot Connector refused a reply (%s): %s",
-                                 resp.status, (await resp.text())[:300])
+                    logger.error(
+                        "Bot Connector refused a reply (%s): %s",
+                        resp.status,
+                        (await resp.text())[:300],
+                    )
         except (AuthError, aiohttp.ClientError, TimeoutError) as exc:
             logger.error("Could not send a Teams reply: %r", exc)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         # One message, Markdown: Teams renders lists and bold; Rasa splits paragraphs
         # into separate messages.
-        await self.send(self.prepare_message(
-            recipient_id, {"text": text.strip(), "textFormat": "markdown"}))
+        await self.send(
+            self.prepare_message(recipient_id, {"text": text.strip(), "textFormat": "markdown"})
+        )
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str,
-                                     buttons: list[dict[str, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
         actions = [
-            {"type": "messageBack", "title": button["title"], "displayText": button["title"],
-             "text": button["payload"], "value": {"payload": button["payload"]}}
+            {
+                "type": "messageBack",
+                "title": button["title"],
+                "displayText": button["title"],
+                "text": button["payload"],
+                "value": {"payload": button["payload"]},
+            }
             for button in buttons
         ]
-        card = {"contentType": "application/vnd.microsoft.card.hero",
-                "content": {"text": text.strip(), "buttons": actions}}
+        card = {
+            "contentType": "application/vnd.microsoft.card.hero",
+            "content": {"text": text.strip(), "buttons": actions},
+        }
         await self.send(self.prepare_message(recipient_id, {"attachments": [card]}))
 
 
@@ -117,8 +143,10 @@ class _TeamsInput(BotFrameworkInput):
         self._http: aiohttp.ClientSession | None = None
         self._database: Database | None = None
         if not settings.configured:
-            logger.warning("Teams channel is not configured (missing %s): it answers 503.",
-                           ", ".join(settings.missing))
+            logger.warning(
+                "Teams channel is not configured (missing %s): it answers 503.",
+                ", ".join(settings.missing),
+            )
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -141,13 +169,19 @@ class _TeamsInput(BotFrameworkInput):
         sender = activity.get("from") or {}
         tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id")
         metadata: dict[str, Any] = {
-            "teams": {"name": sender.get("name"), "aadObjectId": sender.get("aadObjectId"),
-                      "tenantId": tenant or (activity.get("conversation") or {}).get("tenantId"),
-                      "locale": activity.get("locale")},
+            "teams": {
+                "name": sender.get("name"),
+                "aadObjectId": sender.get("aadObjectId"),
+                "tenantId": tenant or (activity.get("conversation") or {}).get("tenantId"),
+                "locale": activity.get("locale"),
+            },
         }
         if sender.get("aadObjectId"):
-            metadata["rakel_identity"] = {"id": sender["aadObjectId"],
-                                          "name": sender.get("name"), "source": "teams"}
+            metadata["rakel_identity"] = {
+                "id": sender["aadObjectId"],
+                "name": sender.get("name"),
+                "source": "teams",
+            }
         return metadata
 
     @staticmethod
@@ -181,12 +215,21 @@ class _TeamsInput(BotFrameworkInput):
             await self.output(activity).send_response(conversation_id, message)
 
     def user_message(self, activity: dict[str, Any], text: str) -> UserMessage:
-        return UserMessage(text=text, output_channel=self.output(activity),
-                           sender_id=activity["from"]["id"], input_channel=self.name(),
-                           metadata=self.metadata(activity), message_id=activity.get("id"))
+        return UserMessage(
+            text=text,
+            output_channel=self.output(activity),
+            sender_id=activity["from"]["id"],
+            input_channel=self.name(),
+            metadata=self.metadata(activity),
+            message_id=activity.get("id"),
+        )
 
-    async def handle(self, request: Request, activity: dict[str, Any],
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def handle(
+        self,
+        request: Request,
+        activity: dict[str, Any],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
         kind = activity.get("type")
         if kind == "message":
             await self._remember(activity)
@@ -215,10 +258,13 @@ class _TeamsInput(BotFrameworkInput):
         @teams.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             if not self.settings.configured:
-                logger.warning("Refused a Teams request: channel not configured (missing %s)",
-                               ", ".join(self.settings.missing))
-                return response.text("Teams channel is not configured.",
-                                     status=HTTPStatus.SERVICE_UNAVAILABLE)
+                logger.warning(
+                    "Refused a Teams request: channel not configured (missing %s)",
+                    ", ".join(self.settings.missing),
+                )
+                return response.text(
+                    "Teams channel is not configured.", status=HTTPStatus.SERVICE_UNAVAILABLE
+                )
             try:
                 activity = request.json
             except Exception:  # noqa: BLE001 - sanic raises its own for bad JSON
@@ -227,15 +273,17 @@ class _TeamsInput(BotFrameworkInput):
                 return response.text("Expected a JSON activity.", status=HTTPStatus.BAD_REQUEST)
             try:
                 await self.authenticator.validate(
-                    request.headers.get("Authorization"), activity, self.http)
+                    request.headers.get("Authorization"), activity, self.http
+                )
             except AuthError as exc:
                 logger.warning("Refused a Teams request: %s", exc)
                 return response.text("Unauthorized.", status=HTTPStatus.UNAUTHORIZED)
             try:
                 await self.handle(request, activity, on_new_message)
             except Exception:  # noqa: BLE001 - Microsoft retries on errors; log, don't loop
-                logger.exception("Could not handle a Teams activity of type %r",
-                                 activity.get("type"))
+                logger.exception(
+                    "Could not handle a Teams activity of type %r", activity.get("type")
+                )
             return response.text("", status=HTTPStatus.OK)
 
         return teams

@@ -80,7 +80,7 @@ class InboundAuthenticator:
         """The verified claims, or AuthError."""
         if not authorization or not authorization.startswith("Bearer "):
             raise AuthError("no Bearer token")
-        token = authorization[len("Bearer "):].strip()
+        token = authorization[len("Bearer ") :].strip()
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -132,8 +132,9 @@ class AppTokenProvider:
                 "client_secret": self.settings.app_password or "",
                 "scope": BOT_FRAMEWORK_SCOPE,
             }
-            async with http.post(str(self.settings.token_url), data=form,
-                                 timeout=HTTP_TIMEOUT) as resp:
+            async with http.post(
+                str(self.settings.token_url), data=form, timeout=HTTP_TIMEOUT
+            ) as resp:
                 if resp.status != 200:
                     detail = (await resp.text())[:300]
                     raise AuthError(f"token endpoint answered {resp.status}: {detail}")

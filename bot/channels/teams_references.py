@@ -38,7 +38,8 @@ def reference_from_activity(activity: dict[str, Any]) -> dict[str, Any] | None:
 def save_reference(session: Session, reference: dict[str, Any]) -> TeamsConversationReference:
     row = session.execute(
         select(TeamsConversationReference).where(
-            TeamsConversationReference.user_id == reference["user_id"])
+            TeamsConversationReference.user_id == reference["user_id"]
+        )
     ).scalar_one_or_none()
     if row is None:
         row = TeamsConversationReference(**reference)
@@ -52,17 +53,28 @@ def save_reference(session: Session, reference: dict[str, Any]) -> TeamsConversa
 
 def find_reference(session: Session, user: str) -> TeamsConversationReference | None:
     """By Bot Framework user id or by Entra ID object id (what tickets store)."""
-    return session.execute(
-        select(TeamsConversationReference)
-        .where((TeamsConversationReference.user_id == user)
-               | (TeamsConversationReference.aad_object_id == user))
-        .order_by(TeamsConversationReference.updated_at.desc())
-    ).scalars().first()
+    return (
+        session.execute(
+            select(TeamsConversationReference)
+            .where(
+                (TeamsConversationReference.user_id == user)
+                | (TeamsConversationReference.aad_object_id == user)
+            )
+            .order_by(TeamsConversationReference.updated_at.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 async def message_user(
-    database: Database, settings: TeamsSettings, user: str, text: str,
-    *, http: aiohttp.ClientSession, tokens: AppTokenProvider | None = None,
+    database: Database,
+    settings: TeamsSettings,
+    user: str,
+    text: str,
+    *,
+    http: aiohttp.ClientSession,
+    tokens: AppTokenProvider | None = None,
 ) -> str | None:
     """Send `text` (Markdown) to a Teams user who has talked to Rakel before.
 
@@ -75,14 +87,21 @@ async def message_user(
         raise NoReferenceError(user)
     tokens = tokens or AppTokenProvider(settings)
     bearer = await tokens.token(http)
-    url = (f"{reference.service_url.rstrip('/')}/v3/conversations/"
-           f"{reference.conversation_id}/activities")
-    activity = {"type": "message", "textFormat": "markdown", "text": text,
-                "from": {"id": reference.bot_id},
-                "recipient": {"id": reference.user_id},
-                "conversation": {"id": reference.conversation_id}}
-    async with http.post(url, json=activity, headers={"Authorization": f"Bearer {bearer}"},
-                         timeout=HTTP_TIMEOUT) as resp:
+    url = (
+        f"{reference.service_url.rstrip('/')}/v3/conversations/"
+        f"{reference.conversation_id}/activities"
+    )
+    activity = {
+        "type": "message",
+        "textFormat": "markdown",
+        "text": text,
+        "from": {"id": reference.bot_id},
+        "recipient": {"id": reference.user_id},
+        "conversation": {"id": reference.conversation_id},
+    }
+    async with http.post(
+        url, json=activity, headers={"Authorization": f"Bearer {bearer}"}, timeout=HTTP_TIMEOUT
+    ) as resp:
         resp.raise_for_status()
         body = await resp.json(content_type=None)
     return (body or {}).get("id")

@@ -26,8 +26,13 @@ class InvalidWidgetToken(Exception):
 
 def issue(key: str, user_id: str, name: str | None, ttl: int = DEFAULT_TTL_SECONDS) -> str:
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": user_id,
-                              "iat": now, "exp": now + min(ttl, MAX_TTL_SECONDS)}
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": user_id,
+        "iat": now,
+        "exp": now + min(ttl, MAX_TTL_SECONDS),
+    }
     if name:
         claims["name"] = name
     return jwt.encode(claims, key, algorithm=ALGORITHM)
@@ -36,8 +41,14 @@ def issue(key: str, user_id: str, name: str | None, ttl: int = DEFAULT_TTL_SECON
 def identity(key: str, token: str) -> dict[str, Any]:
     """`rakel_identity` from a valid token, else InvalidWidgetToken."""
     try:
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE,
-                            issuer=ISSUER, options={"require": ["exp", "sub", "iss", "aud"]})
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
     except jwt.PyJWTError as exc:
         raise InvalidWidgetToken(str(exc)) from exc
     return {"id": claims["sub"], "name": claims.get("name"), "source": "intranet"}

@@ -14,11 +14,14 @@ from bot.settings import PROJECT_ROOT
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.scaled", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status"])
-    parser.add_argument("--root", type=Path,
-                        default=Path(os.environ.get("RAKEL_SCALED_ROOT",
-                                                    PROJECT_ROOT / "var" / "scaled")))
-    parser.add_argument("--keep-data", action="store_true",
-                        help="down: keep the PostgreSQL data for the next `up`")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(os.environ.get("RAKEL_SCALED_ROOT", PROJECT_ROOT / "var" / "scaled")),
+    )
+    parser.add_argument(
+        "--keep-data", action="store_true", help="down: keep the PostgreSQL data for the next `up`"
+    )
     args = parser.parse_args(argv)
     profile = ScaledProfile(args.root)
     if args.command == "up":

@@ -44,7 +44,8 @@ def _port(values: Mapping[str, str], name: str) -> int:
         port = int(raw)
     except ValueError as exc:
         raise SettingsError(
-            f"{name} must be a port number (0 = any free port), got {raw!r}") from exc
+            f"{name} must be a port number (0 = any free port), got {raw!r}"
+        ) from exc
     if not 0 <= port <= 65535:
         raise SettingsError(f"{name} must be between 0 and 65535, got {port}")
     return port or free_port()
@@ -77,14 +78,20 @@ class ScaledConfig:
         return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-def load_config(root: Path, env: Mapping[str, str] | None = None,
-                env_file: Path = ENV_FILE) -> ScaledConfig:
+def load_config(
+    root: Path, env: Mapping[str, str] | None = None, env_file: Path = ENV_FILE
+) -> ScaledConfig:
     env = os.environ if env is None else env
     values = read_env_file(env_file)
     # The environment wins over the file, as with docker compose.
     values.update({key: env[key] for key in values if key in env})
-    values.update({key: value for key, value in env.items()
-                   if key.startswith("RAKEL_SCALED_") and key not in values})
+    values.update(
+        {
+            key: value
+            for key, value in env.items()
+            if key.startswith("RAKEL_SCALED_") and key not in values
+        }
+    )
     replicas = {
         "rasa": _count(values, "RAKEL_SCALED_RASA_REPLICAS", 1),
         "actions": _count(values, "RAKEL_SCALED_ACTIONS_REPLICAS", 1),
@@ -95,7 +102,11 @@ def load_config(root: Path, env: Mapping[str, str] | None = None,
     replica_ports: dict[str, list[int]] = {}
     for group in ("rasa", "actions", "web"):
         base = int(values.get(f"RAKEL_SCALED_{group.upper()}_BASE_PORT", "0") or 0)
-        replica_ports[group] = [base + i if base else free_port()
-                                for i in range(replicas[group])]
-    return ScaledConfig(root=root.resolve(), values=values, replicas=replicas, ports=ports,
-                        replica_ports=replica_ports)
+        replica_ports[group] = [base + i if base else free_port() for i in range(replicas[group])]
+    return ScaledConfig(
+        root=root.resolve(),
+        values=values,
+        replicas=replicas,
+        ports=ports,
+        replica_ports=replica_ports,
+    )

@@ -103,27 +103,31 @@ class ScaledProfile:
         pg = self.postgres
         env = {**os.environ, **(self.overrides or {})}
         env.update(cfg.values)
-        env.update({
-            "RAKEL_PROFILE": "scaled",
-            "RAKEL_VAR_DIR": str(self.var_dir),
-            "RAKEL_ENDPOINTS": str(cfg.endpoints),
-            "RAKEL_DB_URL": pg.url("rakel"),
-            "RAKEL_TRACKER_DB_URL": pg.url("rakel_tracker"),
-            "RAKEL_REDIS_HOST": LOOPBACK,
-            "RAKEL_REDIS_PORT": str(cfg.ports["REDIS"]),
-            "RAKEL_REDIS_PASSWORD": self.secret("scaled_redis_password"),
-            # Rasa replicas reach the action servers through nginx; the web service
-            # checks Rasa through nginx's internal API listener.
-            "RAKEL_ACTION_SERVER_URL": self.actions_lb_url,
-            "RAKEL_RASA_URL": self.rasa_api_url,
-            "RAKEL_RASA_TOKEN": self.secret("rasa_token"),
-            # One trained model for every replica (the project's cache).
-            "RAKEL_MODEL_DIR": os.environ.get("RAKEL_MODEL_DIR",
-                                              str(PROJECT_ROOT / "var" / "models")),
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                        os.environ.get("PYTHONPATH")])),
-        })
+        env.update(
+            {
+                "RAKEL_PROFILE": "scaled",
+                "RAKEL_VAR_DIR": str(self.var_dir),
+                "RAKEL_ENDPOINTS": str(cfg.endpoints),
+                "RAKEL_DB_URL": pg.url("rakel"),
+                "RAKEL_TRACKER_DB_URL": pg.url("rakel_tracker"),
+                "RAKEL_REDIS_HOST": LOOPBACK,
+                "RAKEL_REDIS_PORT": str(cfg.ports["REDIS"]),
+                "RAKEL_REDIS_PASSWORD": self.secret("scaled_redis_password"),
+                # Rasa replicas reach the action servers through nginx; the web service
+                # checks Rasa through nginx's internal API listener.
+                "RAKEL_ACTION_SERVER_URL": self.actions_lb_url,
+                "RAKEL_RASA_URL": self.rasa_api_url,
+                "RAKEL_RASA_TOKEN": self.secret("rasa_token"),
+                # One trained model for every replica (the project's cache).
+                "RAKEL_MODEL_DIR": os.environ.get(
+                    "RAKEL_MODEL_DIR", str(PROJECT_ROOT / "var" / "models")
+                ),
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
+                ),
+            }
+        )
         return env
 
     def plan(self) -> dict[str, Replica]:
@@ -162,8 +166,9 @@ class ScaledProfile:
 
     def prepare(self) -> None:
         if (self.root / STATE).exists():
-            raise RuntimeError(f"{self.root / STATE} exists: the profile is running "
-                               "(`make scaled-down` first)")
+            raise RuntimeError(
+                f"{self.root / STATE} exists: the profile is running (`make scaled-down` first)"
+            )
         env = {**os.environ, **(self.overrides or {})}
         self.root.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(exist_ok=True)
@@ -178,37 +183,57 @@ class ScaledProfile:
         """Every replica at once: Rasa's 30-60 s model load overlaps."""
         self.replicas = self.plan()
         for replica in self.replicas.values():
-            self._spawn(replica.name, [sys.executable, "-m", "bot.cli", "run", replica.group],
-                        replica.env)
+            self._spawn(
+                replica.name, [sys.executable, "-m", "bot.cli", "run", replica.group], replica.env
+            )
 
     def _start_stores(self) -> None:
         self.postgres.start()
         self.pids["postgres"] = -1  # stopped with pg_ctl, not a signal
         self._save()
-        self._spawn("redis", redis_command(self.root / "redis", self.cfg.ports["REDIS"],
-                                           self.secret("scaled_redis_password")), dict(os.environ))
+        self._spawn(
+            "redis",
+            redis_command(
+                self.root / "redis", self.cfg.ports["REDIS"], self.secret("scaled_redis_password")
+            ),
+            dict(os.environ),
+        )
         self._wait_port(self.cfg.ports["REDIS"], "redis")
 
     def _run_once(self, args: list[str], env: dict[str, str], name: str) -> None:
         with (self.logs / f"{name}.log").open("ab") as log:
-            result = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=PROJECT_ROOT,
-                                    env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+            result = subprocess.run(
+                [sys.executable, "-m", "bot.cli", *args],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
         if result.returncode:
             raise RuntimeError(f"`bot.cli {' '.join(args)}` failed: see {self.logs / name}.log")
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")
         with log:
-            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.pids[name] = process.pid
         self.children[name] = process
         self._save()
 
     def nginx_values(self) -> dict[str, str]:
         def servers(group: str) -> str:
-            return "\n    ".join(f"server {LOOPBACK}:{port} max_fails=1 fail_timeout=10s;"
-                                 for port in self.cfg.replica_ports[group])
+            return "\n    ".join(
+                f"server {LOOPBACK}:{port} max_fails=1 fail_timeout=10s;"
+                for port in self.cfg.replica_ports[group]
+            )
 
         return {
             "RAKEL_NGINX_ACCESS_LOG": str(self.root / "nginx" / "logs" / "access.log"),
@@ -223,8 +248,7 @@ class ScaledProfile:
     def start_nginx(self) -> None:
         site = render_template(NGINX_TEMPLATE.read_text(), self.nginx_values())
         command = nginx_setup(self.root / "nginx", site)
-        check = subprocess.run([*command, "-t", "-q"], capture_output=True, text=True,
-                               check=False)
+        check = subprocess.run([*command, "-t", "-q"], capture_output=True, text=True, check=False)
         if check.returncode:
             raise RuntimeError(f"nginx config invalid: {check.stderr.strip()}")
         self._spawn("nginx", command, dict(os.environ))
@@ -239,19 +263,24 @@ class ScaledProfile:
                 continue
             while True:
                 if not self.alive(name):
-                    raise RuntimeError(f"{name} exited during start; the end of "
-                                       f"{self.logs / name}.log:\n{self.log_tail(name)}")
+                    raise RuntimeError(
+                        f"{name} exited during start; the end of "
+                        f"{self.logs / name}.log:\n{self.log_tail(name)}"
+                    )
                 if _answers(replica.ready_url):
                     break
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"{name} not ready after {timeout:.0f}s: "
-                                       f"see {self.logs / name}.log")
+                    raise TimeoutError(
+                        f"{name} not ready after {timeout:.0f}s: see {self.logs / name}.log"
+                    )
                 time.sleep(0.5)
         # Workers listen on nothing: by now they have read their settings and started.
         for name in names or list(self.replicas):
             if self.replicas[name].ready_url is None and not self.alive(name):
-                raise RuntimeError(f"{name} exited during start; the end of "
-                                   f"{self.logs / name}.log:\n{self.log_tail(name)}")
+                raise RuntimeError(
+                    f"{name} exited during start; the end of "
+                    f"{self.logs / name}.log:\n{self.log_tail(name)}"
+                )
 
     def log_tail(self, name: str, lines: int = 25) -> str:
         path = self.logs / f"{name}.log"
@@ -304,8 +333,13 @@ class ScaledProfile:
     # --- state -------------------------------------------------------------------
     def _save(self) -> None:
         cfg = self.cfg
-        state = {"pids": self.pids, "ports": cfg.ports, "replica_ports": cfg.replica_ports,
-                 "replicas": cfg.replicas, "values": cfg.values}
+        state = {
+            "pids": self.pids,
+            "ports": cfg.ports,
+            "replica_ports": cfg.replica_ports,
+            "replicas": cfg.replicas,
+            "values": cfg.values,
+        }
         (self.root / STATE).write_text(json.dumps(state, indent=1))
 
     def load(self) -> bool:
@@ -313,9 +347,13 @@ class ScaledProfile:
         if not path.exists():
             return False
         state = json.loads(path.read_text())
-        self.config = ScaledConfig(root=self.root, values=state["values"],
-                                   replicas=state["replicas"], ports=state["ports"],
-                                   replica_ports=state["replica_ports"])
+        self.config = ScaledConfig(
+            root=self.root,
+            values=state["values"],
+            replicas=state["replicas"],
+            ports=state["ports"],
+            replica_ports=state["replica_ports"],
+        )
         self.pids = {name: int(pid) for name, pid in state["pids"].items()}
         return True
 

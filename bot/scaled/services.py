@@ -25,8 +25,10 @@ LOOPBACK = "127.0.0.1"
 def _pg_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
-        raise SettingsError(f"PostgreSQL's {name} not found: run scripts/test-deps.sh "
-                            "(installs Debian's postgresql package)")
+        raise SettingsError(
+            f"PostgreSQL's {name} not found: run scripts/test-deps.sh "
+            "(installs Debian's postgresql package)"
+        )
     return found[-1]
 
 
@@ -42,9 +44,11 @@ def _check_traversable(path: Path) -> None:
         return
     for parent in [path, *path.parents]:
         if parent.exists() and not parent.stat().st_mode & 0o001:
-            raise SettingsError(f"{parent} is not searchable by the postgres user "
-                                f"(mode {oct(parent.stat().st_mode & 0o777)}); "
-                                "put the scaled profile's folder elsewhere or chmod o+x it")
+            raise SettingsError(
+                f"{parent} is not searchable by the postgres user "
+                f"(mode {oct(parent.stat().st_mode & 0o777)}); "
+                "put the scaled profile's folder elsewhere or chmod o+x it"
+            )
 
 
 class Postgres:
@@ -57,8 +61,7 @@ class Postgres:
         self.password = password
 
     def url(self, database: str) -> str:
-        return (f"postgresql+psycopg2://rakel:{self.password}@{LOOPBACK}:{self.port}/"
-                f"{database}")
+        return f"postgresql+psycopg2://rakel:{self.password}@{LOOPBACK}:{self.port}/{database}"
 
     def start(self) -> None:
         _check_traversable(self.folder.parent)
@@ -69,13 +72,26 @@ class Postgres:
         os.chmod(self.folder, 0o700)
         if not (self.data / "PG_VERSION").exists():
             self._initdb()
-        subprocess.run(_as_postgres([
-            _pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
-            "-w", "-t", "60", "-o",
-            f"-c listen_addresses={LOOPBACK} -p {self.port} "
-            f"-c unix_socket_directories={self.folder} -c max_connections=300",
-            "start",
-        ]), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _pg_bin("pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.folder / "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    f"-c listen_addresses={LOOPBACK} -p {self.port} "
+                    f"-c unix_socket_directories={self.folder} -c max_connections=300",
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         self._create_databases()
 
     def _initdb(self) -> None:
@@ -86,12 +102,27 @@ class Postgres:
             os.chown(pwfile, entry.pw_uid, entry.pw_gid)
         os.chmod(pwfile, 0o600)
         try:
-            subprocess.run(_as_postgres([
-                _pg_bin("initdb"), "-D", str(self.data), "-U", "postgres",
-                # --no-sync: a throwaway cluster; the server itself keeps fsync on.
-                "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
-                "--locale=C", "--no-instructions", "--no-sync",
-            ]), check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                _as_postgres(
+                    [
+                        _pg_bin("initdb"),
+                        "-D",
+                        str(self.data),
+                        "-U",
+                        "postgres",
+                        # --no-sync: a throwaway cluster; the server itself keeps fsync on.
+                        "--auth=scram-sha-256",
+                        f"--pwfile={pwfile}",
+                        "-E",
+                        "UTF8",
+                        "--locale=C",
+                        "--no-instructions",
+                        "--no-sync",
+                    ]
+                ),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         finally:
             pwfile.unlink(missing_ok=True)
 
@@ -99,27 +130,41 @@ class Postgres:
         import psycopg2
         from psycopg2 import sql
 
-        connection = psycopg2.connect(host=LOOPBACK, port=self.port, user="postgres",
-                                      password=self.password, dbname="postgres")
+        connection = psycopg2.connect(
+            host=LOOPBACK,
+            port=self.port,
+            user="postgres",
+            password=self.password,
+            dbname="postgres",
+        )
         connection.autocommit = True
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = 'rakel'")
                 if cursor.fetchone() is None:
-                    cursor.execute(sql.SQL("CREATE ROLE rakel LOGIN PASSWORD {}").format(
-                        sql.Literal(self.password)))
+                    cursor.execute(
+                        sql.SQL("CREATE ROLE rakel LOGIN PASSWORD {}").format(
+                            sql.Literal(self.password)
+                        )
+                    )
                 for database in ("rakel", "rakel_tracker"):
                     cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
                     if cursor.fetchone() is None:
-                        cursor.execute(sql.SQL("CREATE DATABASE {} OWNER rakel").format(
-                            sql.Identifier(database)))
+                        cursor.execute(
+                            sql.SQL("CREATE DATABASE {} OWNER rakel").format(
+                                sql.Identifier(database)
+                            )
+                        )
         finally:
             connection.close()
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast",
-                                         "-w", "stop"]), check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                _as_postgres([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
 
 
 def redis_command(folder: Path, port: int, password: str) -> list[str]:
@@ -127,12 +172,22 @@ def redis_command(folder: Path, port: int, password: str) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "redis.conf"
     config.touch(mode=0o600)
-    config.write_text("\n".join([
-        f"bind {LOOPBACK}", f"port {port}", f"requirepass {password}",
-        # Only locks live here: nothing worth persisting.
-        'save ""', "appendonly no", f"dir {folder}", "daemonize no",
-        f"logfile {folder / 'redis.log'}",
-    ]) + "\n")
+    config.write_text(
+        "\n".join(
+            [
+                f"bind {LOOPBACK}",
+                f"port {port}",
+                f"requirepass {password}",
+                # Only locks live here: nothing worth persisting.
+                'save ""',
+                "appendonly no",
+                f"dir {folder}",
+                "daemonize no",
+                f"logfile {folder / 'redis.log'}",
+            ]
+        )
+        + "\n"
+    )
     return [shutil.which("redis-server") or "/usr/bin/redis-server", str(config)]
 
 
@@ -159,23 +214,35 @@ def nginx_setup(folder: Path, site: str) -> list[str]:
         (folder / sub).mkdir(parents=True, exist_ok=True)
     (folder / "conf.d" / "rakel.conf").write_text(site)
     tmp = folder / "tmp"
-    (folder / "nginx.conf").write_text("\n".join([
-        "worker_processes 1;",
-        f"pid {folder / 'nginx.pid'};",
-        f"error_log {folder / 'logs' / 'error.log'} warn;",
-        "daemon off;",
-        "events { worker_connections 2048; }",
-        "http {",
-        f"  client_body_temp_path {tmp / 'body'};",
-        f"  proxy_temp_path {tmp / 'proxy'};",
-        f"  fastcgi_temp_path {tmp / 'fastcgi'};",
-        f"  uwsgi_temp_path {tmp / 'uwsgi'};",
-        f"  scgi_temp_path {tmp / 'scgi'};",
-        f"  include {folder / 'conf.d'}/*.conf;",
-        "}",
-    ]) + "\n")
-    return [nginx_binary(), "-p", str(folder), "-c", str(folder / "nginx.conf"),
-            "-e", str(folder / "logs" / "error.log")]
+    (folder / "nginx.conf").write_text(
+        "\n".join(
+            [
+                "worker_processes 1;",
+                f"pid {folder / 'nginx.pid'};",
+                f"error_log {folder / 'logs' / 'error.log'} warn;",
+                "daemon off;",
+                "events { worker_connections 2048; }",
+                "http {",
+                f"  client_body_temp_path {tmp / 'body'};",
+                f"  proxy_temp_path {tmp / 'proxy'};",
+                f"  fastcgi_temp_path {tmp / 'fastcgi'};",
+                f"  uwsgi_temp_path {tmp / 'uwsgi'};",
+                f"  scgi_temp_path {tmp / 'scgi'};",
+                f"  include {folder / 'conf.d'}/*.conf;",
+                "}",
+            ]
+        )
+        + "\n"
+    )
+    return [
+        nginx_binary(),
+        "-p",
+        str(folder),
+        "-c",
+        str(folder / "nginx.conf"),
+        "-e",
+        str(folder / "logs" / "error.log"),
+    ]
 
 
 def stop_process_group(pid: int, timeout: float = 30) -> None:

@@ -54,7 +54,7 @@ def _first_match(text: str | None, candidates: dict[str, list[str]]) -> str | No
 
 
 def match_municipality(text: str | None) -> str | None:
-    """"Molde", "nesset" (merged into Molde), "Rauma kommune" → the municipality."""
+    """ "Molde", "nesset" (merged into Molde), "Rauma kommune" → the municipality."""
     return _first_match(text, labels()["municipalities"])
 
 
@@ -67,7 +67,6 @@ def match_priority(text: str | None) -> str | None:
 def match_field(text: str | None) -> str | None:
     """The form slot a message like "endre kommune" wants to change."""
     return _first_match(text, {slot: words for slot, words in labels()["fields"].items()})
-
 
 
 def local_time(value: datetime) -> str:

@@ -32,8 +32,9 @@ class Claim:
     attempts: int
 
 
-def claim_due(session: Session, *, lease_seconds: float, limit: int = 10,
-              now: datetime | None = None) -> list[Claim]:
+def claim_due(
+    session: Session, *, lease_seconds: float, limit: int = 10, now: datetime | None = None
+) -> list[Claim]:
     now = now or utcnow()
     query = (
         select(OutboxMessage)
@@ -47,8 +48,7 @@ def claim_due(session: Session, *, lease_seconds: float, limit: int = 10,
     for row in session.execute(query).scalars():
         row.attempts += 1
         row.next_attempt_at = now + timedelta(seconds=lease_seconds)
-        claims.append(Claim(row.id, row.ticket_id, row.idempotency_key, row.payload,
-                            row.attempts))
+        claims.append(Claim(row.id, row.ticket_id, row.idempotency_key, row.payload, row.attempts))
     return claims
 
 
@@ -60,13 +60,21 @@ def mark_delivered(session: Session, claim: Claim, *, now: datetime | None = Non
     now = now or utcnow()
     row.delivered_at = now
     row.last_error = None
-    session.add(TicketAudit(ticket_id=row.ticket_id, at=now, actor="itsm",
-                            action="delivered", new_value=row.idempotency_key))
+    session.add(
+        TicketAudit(
+            ticket_id=row.ticket_id,
+            at=now,
+            actor="itsm",
+            action="delivered",
+            new_value=row.idempotency_key,
+        )
+    )
     return True
 
 
-def mark_failed(session: Session, claim: Claim, error: str, delay_seconds: float, *,
-                now: datetime | None = None) -> None:
+def mark_failed(
+    session: Session, claim: Claim, error: str, delay_seconds: float, *, now: datetime | None = None
+) -> None:
     row = session.get(OutboxMessage, claim.id)
     if row is None or row.delivered_at is not None:
         return
@@ -74,8 +82,9 @@ def mark_failed(session: Session, claim: Claim, error: str, delay_seconds: float
     row.next_attempt_at = (now or utcnow()) + timedelta(seconds=delay_seconds)
 
 
-def backoff_seconds(attempts: int, base: float, cap: float,
-                    rng: random.Random | None = None) -> float:
+def backoff_seconds(
+    attempts: int, base: float, cap: float, rng: random.Random | None = None
+) -> float:
     """Exponential backoff with "equal jitter": half fixed, half random.
 
     The random half spreads retries of many tickets after an ITSM outage, so they do

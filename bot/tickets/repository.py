@@ -36,8 +36,15 @@ RAKEL_ACTOR = "rakel"
 SUMMARY_LENGTH = 200
 CLOSED_STATUSES = ("lost", "lukket")
 # Fields staff (or Rakel) may change after creation; everything else is history.
-EDITABLE_FIELDS = ("status", "priority", "assignee", "municipality", "category", "summary",
-                   "contact")
+EDITABLE_FIELDS = (
+    "status",
+    "priority",
+    "assignee",
+    "municipality",
+    "category",
+    "summary",
+    "contact",
+)
 
 _PUBLIC_ID = re.compile(rf"(?i)(?:{TICKET_ID_PREFIX[:-1]}\s*-?\s*)?(\d{{4,9}})")
 
@@ -87,8 +94,11 @@ def itsm_payload(ticket: Ticket) -> dict[str, Any]:
         "id": ticket.public_id,
         "created_at": ticket.created_at.isoformat(),
         "channel": ticket.channel,
-        "requester": {"id": ticket.requester_id, "name": ticket.requester_name,
-                      "contact": ticket.contact},
+        "requester": {
+            "id": ticket.requester_id,
+            "name": ticket.requester_name,
+            "contact": ticket.contact,
+        },
         "municipality": ticket.municipality,
         "category": ticket.category,
         "priority": ticket.priority,
@@ -100,12 +110,22 @@ def itsm_payload(ticket: Ticket) -> dict[str, Any]:
 
 
 def create_ticket(
-    session: Session, *, channel: str, conversation_id: str, requester_id: str,
-    description: str, category: str, priority: str = "normal",
-    municipality: str | None = None, requester_name: str | None = None,
-    contact: str | None = None, summary: str | None = None,
-    transcript: list[dict[str, Any]] | None = None, outbox: bool = False,
-    actor: str = RAKEL_ACTOR, reuse_within: timedelta | None = None,
+    session: Session,
+    *,
+    channel: str,
+    conversation_id: str,
+    requester_id: str,
+    description: str,
+    category: str,
+    priority: str = "normal",
+    municipality: str | None = None,
+    requester_name: str | None = None,
+    contact: str | None = None,
+    summary: str | None = None,
+    transcript: list[dict[str, Any]] | None = None,
+    outbox: bool = False,
+    actor: str = RAKEL_ACTOR,
+    reuse_within: timedelta | None = None,
 ) -> Ticket:
     """A new ticket with its public id, "created" audit row and (optionally) outbox row.
 
@@ -122,21 +142,30 @@ def create_ticket(
     if reuse_within is not None:
         existing = (
             session.query(Ticket)
-            .filter(Ticket.conversation_id == conversation_id,
-                    Ticket.description == description,
-                    Ticket.created_at >= now - reuse_within)
+            .filter(
+                Ticket.conversation_id == conversation_id,
+                Ticket.description == description,
+                Ticket.created_at >= now - reuse_within,
+            )
             .order_by(Ticket.id.desc())
             .first()
         )
         if existing is not None:
             return existing
     ticket = Ticket(
-        created_at=now, updated_at=now, channel=channel, conversation_id=conversation_id,
-        requester_id=requester_id, requester_name=requester_name,
-        contact=mask_text(contact) if contact else None, municipality=municipality,
-        category=category, priority=priority,
+        created_at=now,
+        updated_at=now,
+        channel=channel,
+        conversation_id=conversation_id,
+        requester_id=requester_id,
+        requester_name=requester_name,
+        contact=mask_text(contact) if contact else None,
+        municipality=municipality,
+        category=category,
+        priority=priority,
         summary=mask_text(summary or summary_from(description))[:SUMMARY_LENGTH],
-        description=description, status="ny",
+        description=description,
+        status="ny",
         transcript=json.dumps(mask_transcript(transcript or []), ensure_ascii=False),
     )
     session.add(ticket)
@@ -144,11 +173,15 @@ def create_ticket(
     ticket.public_id = public_id_for(ticket.id)
     session.add(TicketAudit(ticket_id=ticket.id, at=now, actor=actor, action="created"))
     if outbox:
-        session.add(OutboxMessage(
-            ticket_id=ticket.id, created_at=now, next_attempt_at=now,
-            idempotency_key=f"rakel-{uuid.uuid4()}",
-            payload=json.dumps(itsm_payload(ticket), ensure_ascii=False),
-        ))
+        session.add(
+            OutboxMessage(
+                ticket_id=ticket.id,
+                created_at=now,
+                next_attempt_at=now,
+                idempotency_key=f"rakel-{uuid.uuid4()}",
+                payload=json.dumps(itsm_payload(ticket), ensure_ascii=False),
+            )
+        )
     session.flush()
     return ticket
 
@@ -168,8 +201,17 @@ def update_ticket(session: Session, ticket: Ticket, actor: str, **changes: Any) 
         if old == value:
             continue
         setattr(ticket, field, value)
-        session.add(TicketAudit(ticket_id=ticket.id, at=now, actor=actor, action="changed",
-                                field=field, old_value=_text(old), new_value=_text(value)))
+        session.add(
+            TicketAudit(
+                ticket_id=ticket.id,
+                at=now,
+                actor=actor,
+                action="changed",
+                field=field,
+                old_value=_text(old),
+                new_value=_text(value),
+            )
+        )
         changed = True
     if changed:
         ticket.updated_at = now
@@ -201,10 +243,14 @@ def find_for_requester(session: Session, public_id: str, requester_id: str) -> T
 
 
 def latest_for_requester(session: Session, requester_id: str, limit: int = 3) -> list[Ticket]:
-    return list(session.execute(
-        select(Ticket).where(Ticket.requester_id == requester_id)
-        .order_by(Ticket.id.desc()).limit(limit)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Ticket)
+            .where(Ticket.requester_id == requester_id)
+            .order_by(Ticket.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def _text(value: Any) -> str | None:

@@ -13,10 +13,21 @@ from typing import Any
 from bot.privacy import mask_text
 
 # Messages that steer the dialogue rather than describe the problem.
-NON_QUESTION_INTENTS = frozenset({
-    "greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "cancel", "inform",
-    "request_human", "ticket_status", "change_ticket",
-})
+NON_QUESTION_INTENTS = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thanks",
+        "affirm",
+        "deny",
+        "bot_challenge",
+        "cancel",
+        "inform",
+        "request_human",
+        "ticket_status",
+        "change_ticket",
+    }
+)
 
 
 def _timestamp(event: dict[str, Any]) -> str | None:
@@ -39,15 +50,27 @@ def build_transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 payload = text
                 titles = [b.get("title") for b in last_buttons if b.get("payload") == text]
                 text = titles[0] if titles else text
-            turns.append({"sender": "user", "text": mask_text(text),
-                          "timestamp": _timestamp(event), "buttons": None,
-                          "payload": payload})
+            turns.append(
+                {
+                    "sender": "user",
+                    "text": mask_text(text),
+                    "timestamp": _timestamp(event),
+                    "buttons": None,
+                    "payload": payload,
+                }
+            )
         elif kind == "bot":
             buttons = (event.get("data") or {}).get("buttons") or None
             last_buttons = buttons or []
-            turns.append({"sender": "bot", "text": mask_text(event.get("text") or ""),
-                          "timestamp": _timestamp(event), "buttons": buttons,
-                          "payload": None})
+            turns.append(
+                {
+                    "sender": "bot",
+                    "text": mask_text(event.get("text") or ""),
+                    "timestamp": _timestamp(event),
+                    "buttons": buttons,
+                    "payload": None,
+                }
+            )
     return turns
 
 

@@ -50,9 +50,14 @@ async def list_tickets(request: web.Request) -> web.Response:
 
     def load(session):  # type: ignore[no-untyped-def]
         page = tickets.list_tickets(session, f)
-        return {"items": [tickets.ticket_json(t) for t in page.tickets], "total": page.total,
-                "page": page.page, "pages": page.pages, "per_page": f.per_page,
-                "counts": tickets.status_counts(session, f)}
+        return {
+            "items": [tickets.ticket_json(t) for t in page.tickets],
+            "total": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "per_page": f.per_page,
+            "counts": tickets.status_counts(session, f),
+        }
 
     return web.json_response(await request.app[DATABASE].run_async(load))
 
@@ -115,8 +120,11 @@ async def add_note(request: web.Request) -> web.Response:
         if ticket is None:
             return None
         note = tickets.add_note(session, ticket, actor, text)
-        return {"author": note.author, "text": note.text,
-                "created_at": tickets.ticket_json(ticket)["updated_at"]}
+        return {
+            "author": note.author,
+            "text": note.text,
+            "created_at": tickets.ticket_json(ticket)["updated_at"],
+        }
 
     try:
         data = await request.app[DATABASE].run_async(work)
@@ -134,5 +142,6 @@ def load_openapi() -> dict[str, Any]:
 
 async def openapi(request: web.Request) -> web.Response:
     """The API description; public, like any API documentation (it holds no data)."""
-    return web.Response(text=json.dumps(load_openapi(), ensure_ascii=False),
-                        content_type="application/json")
+    return web.Response(
+        text=json.dumps(load_openapi(), ensure_ascii=False), content_type="application/json"
+    )

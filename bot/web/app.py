@@ -34,5 +34,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
 def serve(settings: Settings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = settings or load_settings()
-    web.run_app(create_app(settings), host=settings.web_host, port=settings.web_port,
-                print=lambda text: logging.getLogger("bot.web").info(text))
+    web.run_app(
+        create_app(settings),
+        host=settings.web_host,
+        port=settings.web_port,
+        print=lambda text: logging.getLogger("bot.web").info(text),
+    )

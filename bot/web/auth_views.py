@@ -20,8 +20,13 @@ DEFAULT_NEXT = "/staff/"
 
 def safe_next(value: str | None) -> str:
     """Only same-site paths: never an open redirect to another host."""
-    if (not value or not value.startswith("/") or value.startswith("//")
-            or "\\" in value or any(ord(c) < 32 for c in value)):
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ord(c) < 32 for c in value)
+    ):
         return DEFAULT_NEXT
     return value
 
@@ -30,8 +35,9 @@ async def login_form(request: web.Request) -> web.Response:
     next_url = safe_next(request.query.get("next"))
     if await current_staff(request) is not None:
         raise web.HTTPFound(next_url)
-    return await render_page(request, "login.html",
-                             {"next": next_url, "error": None, "username": ""})
+    return await render_page(
+        request, "login.html", {"next": next_url, "error": None, "username": ""}
+    )
 
 
 async def login(request: web.Request) -> web.Response:
@@ -43,17 +49,19 @@ async def login(request: web.Request) -> web.Response:
     throttle = request.app[THROTTLE]
 
     def again(error: str, status: int) -> web.Response:
-        return render_page(request, "login.html",  # type: ignore[return-value]
-                           {"next": next_url, "error": error, "username": username},
-                           status=status)
+        return render_page(
+            request,
+            "login.html",  # type: ignore[return-value]
+            {"next": next_url, "error": error, "username": username},
+            status=status,
+        )
 
     if not username or not password:
         return await again("missing", 400)
     if throttle.blocked(username, ip):
         log.warning("login throttled for %r from %s", username, ip)
         return await again("throttled", 429)
-    user = await request.app[DATABASE].run_async(
-        lambda s: authenticate(s, username, password))
+    user = await request.app[DATABASE].run_async(lambda s: authenticate(s, username, password))
     if user is None:
         throttle.failed(username, ip)
         log.info("failed login for %r from %s", username, ip)

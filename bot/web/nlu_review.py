@@ -1,4 +1,4 @@
-""""Samtaler Rakel ikke klarte": missed messages, staff corrections, NLU export.
+""" "Samtaler Rakel ikke klarte": missed messages, staff corrections, NLU export.
 
 Staff mark a missed user message with the intent it should have had (any intent in
 bot/data/topics.yml, including the retrieval intents faq/<id>) and export the marked
@@ -27,8 +27,10 @@ PER_PAGE = 50
 @functools.lru_cache(maxsize=1)
 def intents_by_topic() -> dict[str, list[str]]:
     with open(TOPICS_FILE, encoding="utf-8") as handle:
-        return {topic: list(intents) for topic, intents
-                in (yaml.safe_load(handle).get("topics") or {}).items()}
+        return {
+            topic: list(intents)
+            for topic, intents in (yaml.safe_load(handle).get("topics") or {}).items()
+        }
 
 
 def known_intents() -> set[str]:
@@ -50,8 +52,7 @@ class MissFilter:
             page = max(1, int(query.get("page", "1")))
         except ValueError:
             page = 1
-        return cls(kind=kind, state=state, without_ticket=query.get("uten_sak") == "1",
-                   page=page)
+        return cls(kind=kind, state=state, without_ticket=query.get("uten_sak") == "1", page=page)
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,12 @@ class MissRow:
 
 def list_misses(session: Session, f: MissFilter) -> tuple[list[MissRow], int, int]:
     # Public id of a ticket from the same conversation, if any.
-    ticket_of = (select(func.min(Ticket.public_id))
-                 .where(Ticket.conversation_id == NluMiss.conversation_id)
-                 .correlate(NluMiss).scalar_subquery())
+    ticket_of = (
+        select(func.min(Ticket.public_id))
+        .where(Ticket.conversation_id == NluMiss.conversation_id)
+        .correlate(NluMiss)
+        .scalar_subquery()
+    )
     statement = select(NluMiss, ticket_of.label("ticket_id"))
     if f.kind:
         statement = statement.where(NluMiss.kind == f.kind)
@@ -74,12 +78,14 @@ def list_misses(session: Session, f: MissFilter) -> tuple[list[MissRow], int, in
         statement = statement.where(NluMiss.corrected_intent.is_not(None))
     if f.without_ticket:
         statement = statement.where(ticket_of.is_(None))
-    total = session.execute(
-        select(func.count()).select_from(statement.subquery())).scalar_one()
+    total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
     pages = max(1, -(-total // PER_PAGE))
     page = min(f.page, pages)
-    rows = session.execute(statement.order_by(NluMiss.created_at.desc(), NluMiss.id.desc())
-                           .offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    rows = session.execute(
+        statement.order_by(NluMiss.created_at.desc(), NluMiss.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    )
     return [MissRow(miss, ticket_id) for miss, ticket_id in rows], total, pages
 
 
@@ -115,16 +121,25 @@ def export_nlu(session: Session) -> str:
     rows = session.execute(
         select(NluMiss.corrected_intent, NluMiss.text)
         .where(NluMiss.corrected_intent.is_not(None))
-        .order_by(NluMiss.corrected_intent, NluMiss.id))
+        .order_by(NluMiss.corrected_intent, NluMiss.id)
+    )
     examples: dict[str, list[str]] = {}
     for intent, text in rows:
         example = _example(text)
         if example and example not in examples.setdefault(intent, []):
             examples[intent].append(example)
-    nlu = [{"intent": intent, "examples": "".join(f"- {e}\n" for e in items)}
-           for intent, items in examples.items() if items]
-    return yaml.dump({"version": "3.1", "nlu": nlu}, Dumper=_LiteralDumper,
-                     allow_unicode=True, sort_keys=False, width=1000)
+    nlu = [
+        {"intent": intent, "examples": "".join(f"- {e}\n" for e in items)}
+        for intent, items in examples.items()
+        if items
+    ]
+    return yaml.dump(
+        {"version": "3.1", "nlu": nlu},
+        Dumper=_LiteralDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=1000,
+    )
 
 
 class _LiteralDumper(yaml.SafeDumper):

@@ -17,14 +17,32 @@ from bot.web.staff_base import STAFF, login_required, render_page
 async def misses(request: web.Request) -> web.Response:
     f = nlu_review.MissFilter.from_query(request.query)
     rows, total, pages = await request.app[DATABASE].run_async(
-        lambda s: nlu_review.list_misses(s, f))
-    query = {k: v for k, v in {"kind": f.kind, "state": f.state,
-                               "uten_sak": "1" if f.without_ticket else None}.items() if v}
-    return await render_page(request, "misses.html", {
-        "f": f, "rows": rows, "total": total, "pages": pages, "kinds": MISS_KINDS,
-        "intents": nlu_review.intents_by_topic(), "query": urlencode(query),
-        "saved": request.query.get("lagret"), "active": "misses",
-    })
+        lambda s: nlu_review.list_misses(s, f)
+    )
+    query = {
+        k: v
+        for k, v in {
+            "kind": f.kind,
+            "state": f.state,
+            "uten_sak": "1" if f.without_ticket else None,
+        }.items()
+        if v
+    }
+    return await render_page(
+        request,
+        "misses.html",
+        {
+            "f": f,
+            "rows": rows,
+            "total": total,
+            "pages": pages,
+            "kinds": MISS_KINDS,
+            "intents": nlu_review.intents_by_topic(),
+            "query": urlencode(query),
+            "saved": request.query.get("lagret"),
+            "active": "misses",
+        },
+    )
 
 
 @login_required
@@ -34,7 +52,8 @@ async def mark(request: web.Request) -> web.Response:
     actor = request[STAFF].username
     try:
         miss = await request.app[DATABASE].run_async(
-            lambda s: nlu_review.mark(s, miss_id, str(form.get("intent", "")), actor))
+            lambda s: nlu_review.mark(s, miss_id, str(form.get("intent", "")), actor)
+        )
     except nlu_review.UnknownIntent:
         raise web.HTTPBadRequest(text="Ukjent intensjon.") from None
     if miss is None:
@@ -50,6 +69,8 @@ async def mark(request: web.Request) -> web.Response:
 async def export(request: web.Request) -> web.Response:
     body = await request.app[DATABASE].run_async(nlu_review.export_nlu)
     return web.Response(
-        text=body, content_type="application/x-yaml", charset="utf-8",
+        text=body,
+        content_type="application/x-yaml",
+        charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="rakel_nlu_rettelser.yml"'},
     )

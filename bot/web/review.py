@@ -26,10 +26,12 @@ async def _bootstrap_admin(app: web.Application) -> None:
         # Without the staff table (migrations not run) only the admin bootstrap is
         # impossible; health and channels still serve. Asked for an admin: fail loudly.
         if os.environ.get("RAKEL_ADMIN_USER"):
-            raise RuntimeError("cannot create the admin account: run "
-                               "`python -m bot.cli migrate` first") from exc
-        log.error("staff accounts unavailable (%s): run `python -m bot.cli migrate`",
-                  type(exc).__name__)
+            raise RuntimeError(
+                "cannot create the admin account: run `python -m bot.cli migrate` first"
+            ) from exc
+        log.error(
+            "staff accounts unavailable (%s): run `python -m bot.cli migrate`", type(exc).__name__
+        )
 
 
 async def _staff_root(request: web.Request) -> web.Response:

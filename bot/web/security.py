@@ -26,8 +26,14 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-STAFF_PREFIXES = ("/staff", "/login", "/logout", "/api/tickets", "/api/openapi.json",
-                  "/static/staff")
+STAFF_PREFIXES = (
+    "/staff",
+    "/login",
+    "/logout",
+    "/api/tickets",
+    "/api/openapi.json",
+    "/static/staff",
+)
 COOKIE_NAME = "rakel_staff"
 SESSION_MAX_AGE = 8 * 3600  # one working day; Fernet rejects older cookies too
 CSRF_FIELD = "csrf_token"
@@ -57,8 +63,9 @@ def session_key(settings: Settings) -> bytes:
     this key distinct from anything else derived from the same secret.
     """
     secret = settings.secret("session_key").encode("utf-8")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"rakel staff session cookie v1").derive(secret)
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"rakel staff session cookie v1"
+    ).derive(secret)
 
 
 def session_storage(settings: Settings) -> EncryptedCookieStorage:
@@ -80,7 +87,8 @@ async def _csrf_ok(request: web.Request) -> bool:
         return False
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in (
-        "application/x-www-form-urlencoded", "multipart/form-data"
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
     ):
         sent = (await request.post()).get(CSRF_FIELD)
     return isinstance(sent, str) and secrets.compare_digest(sent, expected)
@@ -90,8 +98,9 @@ def render_error(request: web.Request, status: int, message_key: str) -> web.Res
     """The friendly Norwegian error page (or a JSON error for the API)."""
     if is_api_path(request.path):
         return web.json_response({"error": message_key}, status=status)
-    return render(request, "error.html", {"status": status, "message_key": message_key},
-                  status=status)
+    return render(
+        request, "error.html", {"status": status, "message_key": message_key}, status=status
+    )
 
 
 @web.middleware
@@ -101,18 +110,21 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status in (404, 405) and is_staff_path(request.path):
-            return render_error(request, exc.status, "not_found" if exc.status == 404
-                                else "method")
+            return render_error(request, exc.status, "not_found" if exc.status == 404 else "method")
         raise
     except Exception:
         reference = secrets.token_hex(4)
         log.exception("unhandled error %s on %s %s", reference, request.method, request.path)
         if is_api_path(request.path) or not is_staff_path(request.path):
-            return web.json_response({"error": "internal_error", "reference": reference},
-                                     status=500)
-        return render(request, "error.html",
-                      {"status": 500, "message_key": "internal", "reference": reference},
-                      status=500)
+            return web.json_response(
+                {"error": "internal_error", "reference": reference}, status=500
+            )
+        return render(
+            request,
+            "error.html",
+            {"status": 500, "message_key": "internal", "reference": reference},
+            status=500,
+        )
 
 
 @web.middleware
@@ -145,8 +157,12 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     cross-site form cannot send, and the SameSite=Lax cookie is not sent on
     cross-site requests anyway.
     """
-    if (request.method in UNSAFE_METHODS and is_staff_path(request.path)
-            and not is_api_path(request.path) and not await _csrf_ok(request)):
+    if (
+        request.method in UNSAFE_METHODS
+        and is_staff_path(request.path)
+        and not is_api_path(request.path)
+        and not await _csrf_ok(request)
+    ):
         log.warning("CSRF check failed for %s %s", request.method, request.path)
         return render_error(request, 403, "csrf")
     return await handler(request)
@@ -162,8 +178,12 @@ class LoginThrottle:
 
     MAX_KEYS = 10_000
 
-    def __init__(self, max_failures: int = 5, window: float = 15 * 60,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_failures: int = 5,
+        window: float = 15 * 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_failures = max_failures
         self.window = window
         self.clock = clock
@@ -196,6 +216,9 @@ class LoginThrottle:
 
 def middlewares(settings: Settings) -> list:
     """In order, outermost first."""
-    return [headers_middleware, error_middleware, session_middleware(session_storage(settings)),
-            csrf_middleware]
-
+    return [
+        headers_middleware,
+        error_middleware,
+        session_middleware(session_storage(settings)),
+        csrf_middleware,
+    ]

@@ -42,15 +42,18 @@ def create_staff(
 ) -> StaffUser:
     name = normalise_username(username)
     if not name or len(name) > MAX_USERNAME_LENGTH or any(c.isspace() for c in name):
-        raise AccountError(
-            f"username must be 1-{MAX_USERNAME_LENGTH} characters without spaces"
-        )
+        raise AccountError(f"username must be 1-{MAX_USERNAME_LENGTH} characters without spaces")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if session.execute(select(StaffUser.id).where(StaffUser.username == name)).first():
         raise AccountError(f"staff user {name!r} already exists")
-    user = StaffUser(username=name, password_hash=_hasher.hash(password), is_admin=is_admin,
-                     active=True, created_at=utcnow())
+    user = StaffUser(
+        username=name,
+        password_hash=_hasher.hash(password),
+        is_admin=is_admin,
+        active=True,
+        created_at=utcnow(),
+    )
     session.add(user)
     session.flush()
     return user
@@ -59,9 +62,7 @@ def create_staff(
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
     """The active account for these credentials, or None. Rehashes outdated hashes."""
     name = normalise_username(username)
-    user = session.execute(
-        select(StaffUser).where(StaffUser.username == name)
-    ).scalar_one_or_none()
+    user = session.execute(select(StaffUser).where(StaffUser.username == name)).scalar_one_or_none()
     if user is None or not user.active:
         try:
             _hasher.verify(_DUMMY_HASH, password)
@@ -94,8 +95,10 @@ def bootstrap_admin(session: Session, env: Mapping[str, str] | None = None) -> s
     password = env.get("RAKEL_ADMIN_PASSWORD") or ""
     if not username and not password:
         if session.execute(select(StaffUser.id).limit(1)).first() is None:
-            log.warning("no staff accounts: set RAKEL_ADMIN_USER/RAKEL_ADMIN_PASSWORD or run "
-                        "`python -m bot.cli create-staff USER`")
+            log.warning(
+                "no staff accounts: set RAKEL_ADMIN_USER/RAKEL_ADMIN_PASSWORD or run "
+                "`python -m bot.cli create-staff USER`"
+            )
         return None
     if not username or not password:
         raise AccountError("set both RAKEL_ADMIN_USER and RAKEL_ADMIN_PASSWORD, or neither")

@@ -58,21 +58,21 @@ async def csrf_token(request: web.Request) -> str:
     return token
 
 
-def render(request: web.Request, template: str, context: dict[str, Any],
-           *, status: int = 200) -> web.Response:
+def render(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
     # Pages rendered outside a handler (the error page) reuse an already loaded session.
     session = request.get(SESSION_KEY)
     csrf = session.get("csrf", "") if session is not None else ""
     context = {"staff": request.get(STAFF), "active": None, "csrf": csrf, **context}
-    return aiohttp_jinja2.render_template(template, request, context, status=status,
-                                          app_key=JINJA)
+    return aiohttp_jinja2.render_template(template, request, context, status=status, app_key=JINJA)
 
 
-async def render_page(request: web.Request, template: str, context: dict[str, Any],
-                      *, status: int = 200) -> web.Response:
+async def render_page(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
     """A page with a form: includes the CSRF token."""
-    return render(request, template, {"csrf": await csrf_token(request), **context},
-                  status=status)
+    return render(request, template, {"csrf": await csrf_token(request), **context}, status=status)
 
 
 async def current_staff(request: web.Request) -> StaffIdentity | None:
@@ -111,7 +111,8 @@ def api_login_required(handler: Handler) -> Handler:
         staff = await current_staff(request)
         if staff is None:
             return web.json_response(
-                {"error": "unauthorized", "detail": "log in at /login first"}, status=401,
+                {"error": "unauthorized", "detail": "log in at /login first"},
+                status=401,
                 headers={"WWW-Authenticate": 'Cookie realm="rakel-staff"'},
             )
         request[STAFF] = staff
@@ -122,7 +123,9 @@ def api_login_required(handler: Handler) -> Handler:
 
 def setup_templates(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(
-        app, app_key=JINJA, loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        app,
+        app_key=JINJA,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
     )

@@ -29,9 +29,12 @@ FALLBACK_INTENT = "nlu_fallback"
 
 # Only the columns we read of Rasa's SQLTrackerStore table.
 _events = Table(
-    "events", MetaData(),
-    Column("sender_id", String), Column("type_name", String),
-    Column("timestamp", Float), Column("intent_name", String),
+    "events",
+    MetaData(),
+    Column("sender_id", String),
+    Column("type_name", String),
+    Column("timestamp", Float),
+    Column("intent_name", String),
 )
 
 
@@ -48,8 +51,9 @@ def tracker_engine(url: str) -> Engine | None:
         if not path.exists():
             return None
         return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", future=True)
-    return create_engine(url, future=True, pool_pre_ping=True,
-                         execution_options={"postgresql_readonly": True})
+    return create_engine(
+        url, future=True, pool_pre_ping=True, execution_options={"postgresql_readonly": True}
+    )
 
 
 @dataclass
@@ -64,9 +68,11 @@ class TrackerFigures:
 def tracker_figures(engine: Engine | None, since: datetime, days: int) -> TrackerFigures:
     if engine is None:
         return TrackerFigures(available=False)
-    statement = (select(_events.c.sender_id, _events.c.timestamp, _events.c.intent_name)
-                 .where(_events.c.type_name == "user")
-                 .where(_events.c.timestamp >= since.timestamp()))
+    statement = (
+        select(_events.c.sender_id, _events.c.timestamp, _events.c.intent_name)
+        .where(_events.c.type_name == "user")
+        .where(_events.c.timestamp >= since.timestamp())
+    )
     try:
         with engine.connect() as connection:
             rows = connection.execute(statement).all()
@@ -82,8 +88,10 @@ def tracker_figures(engine: Engine | None, since: datetime, days: int) -> Tracke
         figures.user_messages += 1
         figures.fallbacks += intent == FALLBACK_INTENT
     first = since.astimezone(OSLO).date()
-    figures.per_day = [(first + timedelta(days=i), len(senders_per_day[first + timedelta(days=i)]))
-                       for i in range(days)]
+    figures.per_day = [
+        (first + timedelta(days=i), len(senders_per_day[first + timedelta(days=i)]))
+        for i in range(days)
+    ]
     return figures
 
 
@@ -106,19 +114,28 @@ class Statistics:
         return self.helped_yes / total if total else None
 
 
-def collect(session: Session, tracker: TrackerFigures, since: datetime,
-            days: int) -> Statistics:
+def collect(session: Session, tracker: TrackerFigures, since: datetime, days: int) -> Statistics:
     ticket_rows = session.execute(
-        select(Ticket.category, Ticket.municipality, Ticket.conversation_id)
-        .where(Ticket.created_at >= since)).all()
+        select(Ticket.category, Ticket.municipality, Ticket.conversation_id).where(
+            Ticket.created_at >= since
+        )
+    ).all()
     topics = Counter(category for category, _, _ in ticket_rows)
     municipalities = Counter(m or "ukjent" for _, m, _ in ticket_rows)
-    helped = dict(session.execute(
-        select(Feedback.helped, func.count(Feedback.id))
-        .where(Feedback.created_at >= since).group_by(Feedback.helped)).all())
-    misses = dict(session.execute(
-        select(NluMiss.kind, func.count(NluMiss.id))
-        .where(NluMiss.created_at >= since).group_by(NluMiss.kind)).all())
+    helped = dict(
+        session.execute(
+            select(Feedback.helped, func.count(Feedback.id))
+            .where(Feedback.created_at >= since)
+            .group_by(Feedback.helped)
+        ).all()
+    )
+    misses = dict(
+        session.execute(
+            select(NluMiss.kind, func.count(NluMiss.id))
+            .where(NluMiss.created_at >= since)
+            .group_by(NluMiss.kind)
+        ).all()
+    )
     containment = fallback_rate = None
     if tracker.available and tracker.conversations:
         with_ticket = {c for _, _, c in ticket_rows} & tracker.conversations
@@ -126,11 +143,15 @@ def collect(session: Session, tracker: TrackerFigures, since: datetime,
     if tracker.available and tracker.user_messages:
         fallback_rate = tracker.fallbacks / tracker.user_messages
     return Statistics(
-        days=days, tracker=tracker, tickets=len(ticket_rows),
-        tickets_per_topic=topics.most_common(), tickets_per_municipality=sorted(
-            municipalities.items(), key=lambda kv: (-kv[1], kv[0])),
-        containment=containment, fallback_rate=fallback_rate,
-        helped_yes=helped.get(True, 0), helped_no=helped.get(False, 0),
+        days=days,
+        tracker=tracker,
+        tickets=len(ticket_rows),
+        tickets_per_topic=topics.most_common(),
+        tickets_per_municipality=sorted(municipalities.items(), key=lambda kv: (-kv[1], kv[0])),
+        containment=containment,
+        fallback_rate=fallback_rate,
+        helped_yes=helped.get(True, 0),
+        helped_no=helped.get(False, 0),
         misses_per_kind=misses,
     )
 
@@ -138,6 +159,7 @@ def collect(session: Session, tracker: TrackerFigures, since: datetime,
 def period_start(days: int, now: datetime | None = None) -> datetime:
     """Midnight in Oslo, `days - 1` days ago: the period includes today."""
     now = (now or datetime.now(timezone.utc)).astimezone(OSLO)
-    start = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(),
-                             tzinfo=OSLO)
+    start = datetime.combine(
+        now.date() - timedelta(days=days - 1), datetime.min.time(), tzinfo=OSLO
+    )
     return start.astimezone(timezone.utc)

@@ -41,12 +41,20 @@ async def statistics(request: web.Request) -> web.Response:
     since = stats.period_start(days)
     tracker = await asyncio.to_thread(stats.tracker_figures, _tracker(request.app), since, days)
     figures = await request.app[DATABASE].run_async(
-        lambda s: stats.collect(s, tracker, since, days))
+        lambda s: stats.collect(s, tracker, since, days)
+    )
     per_day = [(d.strftime("%d.%m"), n) for d, n in tracker.per_day]
-    return await render_page(request, "stats.html", {
-        "s": figures, "periods": stats.PERIODS, "active": "stats",
-        "per_day": charts.columns(per_day),
-        "per_topic": charts.horizontal(
-            [(label("topic", t), n) for t, n in figures.tickets_per_topic]),
-        "per_municipality": charts.horizontal(figures.tickets_per_municipality),
-    })
+    return await render_page(
+        request,
+        "stats.html",
+        {
+            "s": figures,
+            "periods": stats.PERIODS,
+            "active": "stats",
+            "per_day": charts.columns(per_day),
+            "per_topic": charts.horizontal(
+                [(label("topic", t), n) for t, n in figures.tickets_per_topic]
+            ),
+            "per_municipality": charts.horizontal(figures.tickets_per_municipality),
+        },
+    )

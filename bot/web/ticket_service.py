@@ -105,9 +105,12 @@ class TicketFilter:
         """This filter as query parameters (for links to other pages or sorts)."""
         values = replace(self, **overrides)
         args = {
-            "status": values.status, "category": values.category,
-            "municipality": values.municipality, "priority": values.priority,
-            "q": values.q, "sort": values.sort if values.sort != "nyeste" else None,
+            "status": values.status,
+            "category": values.category,
+            "municipality": values.municipality,
+            "priority": values.priority,
+            "q": values.q,
+            "sort": values.sort if values.sort != "nyeste" else None,
             "page": str(values.page) if values.page != 1 else None,
         }
         return {k: v for k, v in args.items() if v}
@@ -134,11 +137,13 @@ def _filtered(statement, f: TicketFilter, *, with_status: bool = True):  # type:
         # Bound parameter; LIKE wildcards in the search text are matched literally.
         escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped.lower()}%"
-        statement = statement.where(or_(
-            func.lower(Ticket.summary).like(pattern, escape="\\"),
-            func.lower(Ticket.description).like(pattern, escape="\\"),
-            func.lower(Ticket.public_id).like(pattern, escape="\\"),
-        ))
+        statement = statement.where(
+            or_(
+                func.lower(Ticket.summary).like(pattern, escape="\\"),
+                func.lower(Ticket.description).like(pattern, escape="\\"),
+                func.lower(Ticket.public_id).like(pattern, escape="\\"),
+            )
+        )
     return statement
 
 
@@ -153,8 +158,12 @@ def list_tickets(session: Session, f: TicketFilter) -> TicketPage:
         order = case(_PRIORITY_RANK, value=Ticket.priority, else_=len(_PRIORITY_RANK))
     else:
         order = column.desc() if descending else column.asc()
-    statement = (_filtered(select(Ticket), f).order_by(order, Ticket.id.desc())
-                 .offset((page - 1) * f.per_page).limit(f.per_page))
+    statement = (
+        _filtered(select(Ticket), f)
+        .order_by(order, Ticket.id.desc())
+        .offset((page - 1) * f.per_page)
+        .limit(f.per_page)
+    )
     tickets = list(session.execute(statement).scalars())
     return TicketPage(tickets=tickets, total=total, page=page, pages=pages)
 
@@ -171,6 +180,7 @@ def status_counts(session: Session, f: TicketFilter | None = None) -> dict[str, 
 
 def filter_options(session: Session) -> dict[str, list[str]]:
     """The categories and municipalities that occur, for the filter menus."""
+
     def distinct(column):  # type: ignore[no-untyped-def]
         rows = session.execute(select(column).where(column.is_not(None)).distinct())
         return sorted(value for (value,) in rows if value)
@@ -185,12 +195,20 @@ def get_ticket(session: Session, public_id: str) -> Ticket | None:
 
 
 def history(session: Session, ticket: Ticket) -> tuple[list[TicketNote], list[TicketAudit]]:
-    notes = list(session.execute(
-        select(TicketNote).where(TicketNote.ticket_id == ticket.id)
-        .order_by(TicketNote.created_at, TicketNote.id)).scalars())
-    audit = list(session.execute(
-        select(TicketAudit).where(TicketAudit.ticket_id == ticket.id)
-        .order_by(TicketAudit.at, TicketAudit.id)).scalars())
+    notes = list(
+        session.execute(
+            select(TicketNote)
+            .where(TicketNote.ticket_id == ticket.id)
+            .order_by(TicketNote.created_at, TicketNote.id)
+        ).scalars()
+    )
+    audit = list(
+        session.execute(
+            select(TicketAudit)
+            .where(TicketAudit.ticket_id == ticket.id)
+            .order_by(TicketAudit.at, TicketAudit.id)
+        ).scalars()
+    )
     return notes, audit
 
 
@@ -235,6 +253,7 @@ def add_note(session: Session, ticket: Ticket, author: str, text: str) -> Ticket
 
 # --- transcript ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Turn:
     sender: str  # "user" | "bot"
@@ -272,7 +291,8 @@ def transcript_turns(raw: str | None) -> list[Turn]:
         sender = "user" if entry.get("sender") == "user" else "bot"
         buttons = [
             {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-            for b in entry.get("buttons") or [] if isinstance(b, dict)
+            for b in entry.get("buttons") or []
+            if isinstance(b, dict)
         ]
         payload = entry.get("payload")
         clicked = None
@@ -280,14 +300,21 @@ def transcript_turns(raw: str | None) -> list[Turn]:
             clicked = offered.get(payload, payload)
         if buttons:
             offered = {b["payload"]: b["title"] for b in buttons}
-        turns.append(Turn(sender=sender, text=str(entry.get("text") or ""),
-                          at=_timestamp(entry.get("timestamp")), buttons=buttons,
-                          clicked=clicked))
+        turns.append(
+            Turn(
+                sender=sender,
+                text=str(entry.get("text") or ""),
+                at=_timestamp(entry.get("timestamp")),
+                buttons=buttons,
+                clicked=clicked,
+            )
+        )
     return turns
 
 
-def ticket_json(ticket: Ticket, notes: list[TicketNote] | None = None,
-                audit: list[TicketAudit] | None = None) -> dict[str, Any]:
+def ticket_json(
+    ticket: Ticket, notes: list[TicketNote] | None = None, audit: list[TicketAudit] | None = None
+) -> dict[str, Any]:
     """The API representation (documented in bot/web/openapi.yaml)."""
     data: dict[str, Any] = {
         "id": ticket.public_id,
@@ -307,16 +334,30 @@ def ticket_json(ticket: Ticket, notes: list[TicketNote] | None = None,
         data["contact"] = ticket.contact
         data["conversation_id"] = ticket.conversation_id
         data["transcript"] = [
-            {"sender": t.sender, "text": t.text, "timestamp": _iso(t.at),
-             "buttons": t.buttons, "clicked": t.clicked}
+            {
+                "sender": t.sender,
+                "text": t.text,
+                "timestamp": _iso(t.at),
+                "buttons": t.buttons,
+                "clicked": t.clicked,
+            }
             for t in transcript_turns(ticket.transcript)
         ]
-        data["notes"] = [{"author": n.author, "created_at": _iso(n.created_at), "text": n.text}
-                         for n in notes]
+        data["notes"] = [
+            {"author": n.author, "created_at": _iso(n.created_at), "text": n.text} for n in notes
+        ]
     if audit is not None:
-        data["audit"] = [{"at": _iso(a.at), "actor": a.actor, "action": a.action,
-                          "field": a.field, "old_value": a.old_value,
-                          "new_value": a.new_value} for a in audit]
+        data["audit"] = [
+            {
+                "at": _iso(a.at),
+                "actor": a.actor,
+                "action": a.action,
+                "field": a.field,
+                "old_value": a.old_value,
+                "new_value": a.new_value,
+            }
+            for a in audit
+        ]
     return data
 
 

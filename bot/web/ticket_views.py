@@ -17,17 +17,28 @@ async def queue(request: web.Request) -> web.Response:
     f = tickets.TicketFilter.from_query(request.query)
 
     def load(session):  # type: ignore[no-untyped-def]
-        return (tickets.list_tickets(session, f), tickets.status_counts(session, f),
-                tickets.filter_options(session))
+        return (
+            tickets.list_tickets(session, f),
+            tickets.status_counts(session, f),
+            tickets.filter_options(session),
+        )
 
     page, counts, options = await request.app[DATABASE].run_async(load)
-    return await render_page(request, "queue.html", {
-        "f": f, "page": page, "counts": counts, "options": options,
-        "statuses": TICKET_STATUSES, "priorities": TICKET_PRIORITIES,
-        "sorts": list(tickets.SORTS),
-        "link": lambda **overrides: "?" + urlencode(f.query_args(**overrides)),
-        "active": "queue",
-    })
+    return await render_page(
+        request,
+        "queue.html",
+        {
+            "f": f,
+            "page": page,
+            "counts": counts,
+            "options": options,
+            "statuses": TICKET_STATUSES,
+            "priorities": TICKET_PRIORITIES,
+            "sorts": list(tickets.SORTS),
+            "link": lambda **overrides: "?" + urlencode(f.query_args(**overrides)),
+            "active": "queue",
+        },
+    )
 
 
 def _load_ticket(request: web.Request):  # type: ignore[no-untyped-def]
@@ -52,12 +63,21 @@ async def ticket_page(request: web.Request) -> web.Response:
 
 
 async def _render_ticket(request, ticket, notes, audit, *, error, status=200):  # type: ignore[no-untyped-def]
-    return await render_page(request, "ticket.html", {
-        "ticket": ticket, "notes": notes, "audit": audit,
-        "turns": tickets.transcript_turns(ticket.transcript),
-        "statuses": TICKET_STATUSES, "priorities": TICKET_PRIORITIES,
-        "error": error, "active": "queue",
-    }, status=status)
+    return await render_page(
+        request,
+        "ticket.html",
+        {
+            "ticket": ticket,
+            "notes": notes,
+            "audit": audit,
+            "turns": tickets.transcript_turns(ticket.transcript),
+            "statuses": TICKET_STATUSES,
+            "priorities": TICKET_PRIORITIES,
+            "error": error,
+            "active": "queue",
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -66,8 +86,7 @@ async def ticket_update(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     form = await request.post()
     actor = request[STAFF].username
-    changes = {name: str(form[name]) for name in ("status", "priority", "assignee")
-               if name in form}
+    changes = {name: str(form[name]) for name in ("status", "priority", "assignee") if name in form}
     note = str(form.get("note", "")).strip()
 
     def work(session):  # type: ignore[no-untyped-def]

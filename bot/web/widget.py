@@ -22,7 +22,10 @@ WIDGET_DIR = PROJECT_ROOT / "widget"
 FILES = {
     "rakel-widget.js": WIDGET_DIR / "rakel-widget.js",
     "rakel-widget.css": WIDGET_DIR / "rakel-widget.css",
-    "socket.io.min.js": WIDGET_DIR / "node_modules" / "socket.io-client" / "dist"
+    "socket.io.min.js": WIDGET_DIR
+    / "node_modules"
+    / "socket.io-client"
+    / "dist"
     / "socket.io.min.js",
 }
 CACHE = "public, max-age=300"
@@ -62,11 +65,15 @@ async def token(request: web.Request) -> web.Response:
         body = None
     user_id = body.get("user_id") if isinstance(body, dict) else None
     name = body.get("name") if isinstance(body, dict) else None
-    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 255 or (
-            name is not None and (not isinstance(name, str) or len(name) > 255)):
+    if (
+        not isinstance(user_id, str)
+        or not user_id.strip()
+        or len(user_id) > 255
+        or (name is not None and (not isinstance(name, str) or len(name) > 255))
+    ):
         return web.json_response(
-            {"error": "expected JSON {\"user_id\": \"…\", \"name\": \"…\"} (strings ≤ 255)"},
-            status=400)
+            {"error": 'expected JSON {"user_id": "…", "name": "…"} (strings ≤ 255)'}, status=400
+        )
     ttl = widget_token.DEFAULT_TTL_SECONDS
     signed = widget_token.issue(settings.secret("widget_key"), user_id.strip(), name, ttl)
     return web.json_response({"token": signed, "expires_in": ttl})

@@ -19,9 +19,17 @@ async def run(action, tracker_, domain):
 
 
 def unclear(text="teams mobil greie"):
-    message = parse_data(text, "nlu_fallback", 0.4,
-                         ranking=[("teams_mobile", 0.41), ("teams_mobile_switchboard", 0.3),
-                                  ("mfa_new_phone", 0.12), ("pc_order", 0.01)])
+    message = parse_data(
+        text,
+        "nlu_fallback",
+        0.4,
+        ranking=[
+            ("teams_mobile", 0.41),
+            ("teams_mobile_switchboard", 0.3),
+            ("mfa_new_phone", 0.12),
+            ("pc_order", 0.01),
+        ],
+    )
     message["intent_ranking"].append({"name": "faq", "confidence": 0.38})
     return message
 
@@ -33,17 +41,21 @@ async def test_first_unclear_message_suggests_the_likeliest_articles(database, d
     buttons = messages[0]["buttons"]
     expected = ["teams_mobile", "teams_mobile_switchboard", "mfa_new_phone"]
     assert [b["title"] for b in buttons[:-1]] == [knowledge.get(a).title for a in expected]
-    assert [json.loads(b["payload"][len("/faq"):])["article_id"] for b in buttons[:-1]] == expected
+    assert [json.loads(b["payload"][len("/faq") :])["article_id"] for b in buttons[:-1]] == expected
     assert buttons[-1] == {"title": "Ingen av disse", "payload": "/deny"}
     assert slots == {"fallback_count": 1, "clarify_exhausted": False}
     miss = database.run(lambda s: s.query(NluMiss).one())
     assert (miss.kind, miss.text, miss.predicted_intent) == (
-        "fallback", "teams mobil greie", "faq/teams_mobile")
+        "fallback",
+        "teams mobil greie",
+        "faq/teams_mobile",
+    )
 
 
 async def test_second_unclear_message_in_a_row_gives_up_on_guessing(database, domain):
-    messages, slots = await run(ActionClarify(), tracker(unclear("hmm"),
-                                                         slots={"fallback_count": 1}), domain)
+    messages, slots = await run(
+        ActionClarify(), tracker(unclear("hmm"), slots={"fallback_count": 1}), domain
+    )
     assert [m["response"] for m in messages] == ["utter_still_unclear"]
     assert slots == {"fallback_count": 0, "clarify_exhausted": True}
     assert database.run(lambda s: s.query(NluMiss).count()) == 1
@@ -61,7 +73,10 @@ async def test_out_of_scope_is_answered_and_recorded(database, domain):
     assert [m["response"] for m in messages] == ["utter_out_of_scope"]
     miss = database.run(lambda s: s.query(NluMiss).one())
     assert (miss.kind, miss.text, miss.predicted_intent) == (
-        "out_of_scope", "hva blir været i molde", "out_of_scope")
+        "out_of_scope",
+        "hva blir været i molde",
+        "out_of_scope",
+    )
 
 
 async def test_a_resent_fallback_call_records_the_message_once(database, domain):

@@ -30,8 +30,11 @@ async def test_answers_with_the_selected_article_and_its_source(database, domain
     assert messages[0]["article_answer"] == knowledge.render(article)
     source = knowledge.source_line(article)
     assert messages[0]["article_source"] == (f"\n\n{source}" if source else "")
-    assert slot_events(events) == {"last_article": "mfa_setup_app", "fallback_count": 0,
-                                   "article_needs_person": False}
+    assert slot_events(events) == {
+        "last_article": "mfa_setup_app",
+        "fallback_count": 0,
+        "article_needs_person": False,
+    }
 
 
 async def test_report_based_article_carries_the_source_line(database, domain):
@@ -42,8 +45,12 @@ async def test_report_based_article_carries_the_source_line(database, domain):
 
 
 async def test_button_payload_article_wins_over_the_selector(database, domain):
-    message = parse_data("/faq", "faq", article="teams_intro",
-                         entities=[{"entity": "article_id", "value": "mfa_lost_phone"}])
+    message = parse_data(
+        "/faq",
+        "faq",
+        article="teams_intro",
+        entities=[{"entity": "article_id", "value": "mfa_lost_phone"}],
+    )
     _, events = await run(ActionAnswerArticle(), tracker(message), domain)
     assert slot_events(events)["last_article"] == "mfa_lost_phone"
     # Losing the authenticator phone needs the service desk: a ticket is offered.
@@ -60,25 +67,31 @@ async def test_unknown_article_is_treated_as_unclear(database, domain):
 async def test_yes_to_helped_is_stored_and_answered(database, domain):
     question = user_event("kamera teams svart", "faq", article="teams_camera_sound")
     latest = parse_data("ja", "affirm")
-    messages, _ = await run(ActionHelpedFeedback(),
-                            tracker(latest, slots={"last_article": "teams_camera_sound"},
-                                    history=[question]), domain)
+    messages, _ = await run(
+        ActionHelpedFeedback(),
+        tracker(latest, slots={"last_article": "teams_camera_sound"}, history=[question]),
+        domain,
+    )
     assert messages[0]["response"] == "utter_glad_helped"
     rows = database.run(lambda s: s.query(Feedback).all())
     assert [(r.article_id, r.helped, r.conversation_id) for r in rows] == [
-        ("teams_camera_sound", True, "user-1")]
+        ("teams_camera_sound", True, "user-1")
+    ]
     assert database.run(lambda s: s.query(NluMiss).count()) == 0
 
 
 async def test_no_to_helped_records_the_question_as_a_miss(database, domain):
     question = user_event("kamera teams svart", "faq", article="teams_camera_sound")
     latest = parse_data("nei", "deny")
-    messages, _ = await run(ActionHelpedFeedback(),
-                            tracker(latest, slots={"last_article": "teams_camera_sound"},
-                                    history=[question]), domain)
+    messages, _ = await run(
+        ActionHelpedFeedback(),
+        tracker(latest, slots={"last_article": "teams_camera_sound"}, history=[question]),
+        domain,
+    )
     assert messages[0]["response"] == "utter_sorry_not_helped"
-    misses = database.run(lambda s: [(m.kind, m.text, m.predicted_intent)
-                                     for m in s.query(NluMiss).all()])
+    misses = database.run(
+        lambda s: [(m.kind, m.text, m.predicted_intent) for m in s.query(NluMiss).all()]
+    )
     assert misses == [("not_helped", "kamera teams svart", "faq/teams_camera_sound")]
     assert database.run(lambda s: s.query(Feedback).one().helped) is False
 
@@ -88,15 +101,23 @@ async def test_a_resent_feedback_call_stores_nothing_twice(database, domain):
     first attempt may already have committed. Keyed by Rasa's message id, the second
     run finds the rows; the user's next "nei" (a new message) is stored again."""
     question = user_event("kamera teams svart", "faq", article="teams_camera_sound")
-    first = tracker(parse_data("nei", "deny"), slots={"last_article": "teams_camera_sound"},
-                    history=[question], message_id="a" * 32)
+    first = tracker(
+        parse_data("nei", "deny"),
+        slots={"last_article": "teams_camera_sound"},
+        history=[question],
+        message_id="a" * 32,
+    )
     for _ in range(2):
         messages, _ = await run(ActionHelpedFeedback(), first, domain)
         assert messages[0]["response"] == "utter_sorry_not_helped"
     assert database.run(lambda s: s.query(Feedback).count()) == 1
     assert database.run(lambda s: s.query(NluMiss).count()) == 1
-    later = tracker(parse_data("nei", "deny"), slots={"last_article": "teams_camera_sound"},
-                    history=[question], message_id="b" * 32)
+    later = tracker(
+        parse_data("nei", "deny"),
+        slots={"last_article": "teams_camera_sound"},
+        history=[question],
+        message_id="b" * 32,
+    )
     await run(ActionHelpedFeedback(), later, domain)
     ids = database.run(lambda s: sorted(r.message_id for r in s.query(Feedback).all()))
     assert ids == ["a" * 32, "b" * 32]
@@ -107,9 +128,11 @@ async def test_feedback_still_answers_when_the_database_is_down(tmp_path, monkey
     monkeypatch.setenv("RAKEL_DB_URL", "sqlite:////proc/no-such-dir/rakel.db")
     services.reset()
     try:
-        messages, _ = await run(ActionHelpedFeedback(),
-                                tracker(parse_data("ja", "affirm"),
-                                        slots={"last_article": "teams_intro"}), domain)
+        messages, _ = await run(
+            ActionHelpedFeedback(),
+            tracker(parse_data("ja", "affirm"), slots={"last_article": "teams_intro"}),
+            domain,
+        )
         assert messages[0]["response"] == "utter_glad_helped"
     finally:
         services.reset()

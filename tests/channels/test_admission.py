@@ -10,7 +10,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from bot.channels.admission import Admission
 from bot.channels.masking import guarded
 
-CPU = 0.02          # one stretch of NLU / policy work (blocks the loop, as Rasa's does)
+CPU = 0.02  # one stretch of NLU / policy work (blocks the loop, as Rasa's does)
 ACTION_CALL = 0.005  # one round trip to the action server
 
 
@@ -31,8 +31,9 @@ async def message(door: Admission, name: str, action_calls: int, done: list[str]
 async def finish_order(limit: int) -> list[str]:
     door, done = Admission(limit), []
     # A hand-off (three action calls) arrives first, with seven questions (one call).
-    await asyncio.gather(message(door, "hand-off", 3, done),
-                         *(message(door, f"q{n}", 1, done) for n in range(7)))
+    await asyncio.gather(
+        message(door, "hand-off", 3, done), *(message(door, f"q{n}", 1, done) for n in range(7))
+    )
     return done
 
 
@@ -76,8 +77,7 @@ async def test_a_hung_message_holds_its_slot_only_for_the_lease():
     hung.set()
     await stuck_task
     # The expired lease is not released twice: the bound still holds afterwards.
-    await asyncio.wait_for(asyncio.gather(*(message(door, f"q{n}", 1, done)
-                                            for n in range(3))), 2)
+    await asyncio.wait_for(asyncio.gather(*(message(door, f"q{n}", 1, done) for n in range(3))), 2)
 
 
 async def test_zero_means_no_bound():
@@ -108,8 +108,9 @@ async def test_every_channel_message_passes_the_door():
 
     handle = guarded(processor, door=door)
     outputs = [CollectingOutputChannel() for _ in range(4)]
-    await asyncio.gather(*(handle(UserMessage("hei", out, f"u{n}"))
-                           for n, out in enumerate(outputs)))
+    await asyncio.gather(
+        *(handle(UserMessage("hei", out, f"u{n}")) for n, out in enumerate(outputs))
+    )
     assert peak == 1
     assert [out.messages[0]["text"] for out in outputs] == ["svar"] * 4
 

@@ -29,8 +29,9 @@ async def send(text: str, reply: str | None = "svar"):
 
 async def test_personal_data_is_masked_before_rasa_sees_it():
     seen, _ = await send("fnr 13097248022, passord: Sommer2020 og tlf 912 34 567")
-    assert seen == ["fnr [fødselsnummer fjernet], passord: [passord fjernet] og tlf "
-                    "[telefonnummer fjernet]"]
+    assert seen == [
+        "fnr [fødselsnummer fjernet], passord: [passord fjernet] og tlf [telefonnummer fjernet]"
+    ]
 
 
 async def test_too_long_message_gets_a_polite_answer_and_is_not_processed():

@@ -15,17 +15,24 @@ def test_the_channel_masks_first_and_loads_without_configuration(caplog):
 
 
 def test_mentions_are_stripped_and_card_submits_become_payloads():
-    assert TeamsInput.message_text({"text": "<at>Rakel</at> hvordan bytter jeg PC?"}) == \
-        "hvordan bytter jeg PC?"
+    assert (
+        TeamsInput.message_text({"text": "<at>Rakel</at> hvordan bytter jeg PC?"})
+        == "hvordan bytter jeg PC?"
+    )
     assert TeamsInput.message_text({"value": {"payload": "/deny"}}) == "/deny"
     assert TeamsInput.message_text({"value": {"payload": 5}}) == ""
     assert TeamsInput.message_text({"text": "", "value": "x"}) == ""
 
 
 def test_identity_and_teams_details_come_from_the_activity():
-    metadata = TeamsInput.metadata({
-        "from": {"id": "29:x", "name": "Kari", "aadObjectId": "aad-1"}, "locale": "nb-NO",
-        "channelData": {"tenant": {"id": "t-1"}}, "conversation": {"id": "c"}})
+    metadata = TeamsInput.metadata(
+        {
+            "from": {"id": "29:x", "name": "Kari", "aadObjectId": "aad-1"},
+            "locale": "nb-NO",
+            "channelData": {"tenant": {"id": "t-1"}},
+            "conversation": {"id": "c"},
+        }
+    )
     assert metadata == {
         "teams": {"name": "Kari", "aadObjectId": "aad-1", "tenantId": "t-1", "locale": "nb-NO"},
         "rakel_identity": {"id": "aad-1", "name": "Kari", "source": "teams"},

@@ -44,12 +44,17 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def activity(microsoft: FakeMicrosoft, **extra) -> dict:
-    base = {"type": "message", "channelId": "msteams", "serviceUrl": microsoft.service_url,
-            "id": "a1", "text": "hei",
-            "from": {"id": "29:user-1", "name": "Kari Nordmann", "aadObjectId": "aad-kari"},
-            "recipient": {"id": f"28:{APP_ID}", "name": "Rakel"},
-            "conversation": {"id": "a:conv-1", "tenantId": "tenant-x"},
-            "channelData": {"tenant": {"id": "tenant-x"}}}
+    base = {
+        "type": "message",
+        "channelId": "msteams",
+        "serviceUrl": microsoft.service_url,
+        "id": "a1",
+        "text": "hei",
+        "from": {"id": "29:user-1", "name": "Kari Nordmann", "aadObjectId": "aad-kari"},
+        "recipient": {"id": f"28:{APP_ID}", "name": "Rakel"},
+        "conversation": {"id": "a:conv-1", "tenantId": "tenant-x"},
+        "channelData": {"tenant": {"id": "tenant-x"}},
+    }
     base.update(extra)
     return base
 
@@ -64,7 +69,8 @@ def test_settings_default_to_the_tenant_authority_and_report_what_is_missing():
 
 async def test_a_token_signed_by_the_connector_key_is_accepted(microsoft, settings, http):
     claims = await InboundAuthenticator(settings).validate(
-        f"Bearer {microsoft.sign()}", activity(microsoft), http)
+        f"Bearer {microsoft.sign()}", activity(microsoft), http
+    )
     assert claims["aud"] == APP_ID
 
 
@@ -89,35 +95,41 @@ def _hs256_with_public_key(microsoft: FakeMicrosoft) -> str:
     from cryptography.hazmat.primitives import serialization
 
     pem = microsoft.key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     signature = hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
 
-@pytest.mark.parametrize("make_header, reason", [
-    (lambda m: None, "no Bearer"),
-    (lambda m: "Basic abc", "no Bearer"),
-    (lambda m: "Bearer not-a-jwt", "malformed"),
-    (lambda m: f"Bearer {m.sign(key=new_key())}", "Signature verification failed"),
-    (lambda m: f"Bearer {m.sign(iss='https://evil.example')}", "(?i)issuer"),
-    (lambda m: f"Bearer {m.sign(aud='someone-else')}", "(?i)audience"),
-    (lambda m: f"Bearer {m.sign(exp=int(time.time()) - 3600)}", "(?i)expired"),
-    (lambda m: f"Bearer {m.sign(exp=None)}", "exp"),
-    (lambda m: f"Bearer {m.sign(kid='other-kid')}", "unknown signing key"),
-    (lambda m: f"Bearer {_none_token(m)}", "algorithm 'none'"),
-    (lambda m: f"Bearer {_hs256_with_public_key(m)}", "algorithm 'HS256'"),
-    (lambda m: f"Bearer {m.sign(serviceurl='https://evil.example/')}", "serviceUrl"),
-])
+@pytest.mark.parametrize(
+    "make_header, reason",
+    [
+        (lambda m: None, "no Bearer"),
+        (lambda m: "Basic abc", "no Bearer"),
+        (lambda m: "Bearer not-a-jwt", "malformed"),
+        (lambda m: f"Bearer {m.sign(key=new_key())}", "Signature verification failed"),
+        (lambda m: f"Bearer {m.sign(iss='https://evil.example')}", "(?i)issuer"),
+        (lambda m: f"Bearer {m.sign(aud='someone-else')}", "(?i)audience"),
+        (lambda m: f"Bearer {m.sign(exp=int(time.time()) - 3600)}", "(?i)expired"),
+        (lambda m: f"Bearer {m.sign(exp=None)}", "exp"),
+        (lambda m: f"Bearer {m.sign(kid='other-kid')}", "unknown signing key"),
+        (lambda m: f"Bearer {_none_token(m)}", "algorithm 'none'"),
+        (lambda m: f"Bearer {_hs256_with_public_key(m)}", "algorithm 'HS256'"),
+        (lambda m: f"Bearer {m.sign(serviceurl='https://evil.example/')}", "serviceUrl"),
+    ],
+)
 async def test_forged_or_wrong_tokens_are_rejected(microsoft, settings, http, make_header, reason):
     with pytest.raises(AuthError, match=reason):
-        await InboundAuthenticator(settings).validate(make_header(microsoft),
-                                                      activity(microsoft), http)
+        await InboundAuthenticator(settings).validate(
+            make_header(microsoft), activity(microsoft), http
+        )
 
 
 async def test_key_not_endorsed_for_the_channel_is_rejected(microsoft, settings, http):
     with pytest.raises(AuthError, match="endorsed"):
         await InboundAuthenticator(settings).validate(
-            f"Bearer {microsoft.sign()}", activity(microsoft, channelId="slack"), http)
+            f"Bearer {microsoft.sign()}", activity(microsoft, channelId="slack"), http
+        )
 
 
 async def test_app_token_comes_from_the_tenant_endpoint_and_is_cached(microsoft, settings, http):
@@ -153,8 +165,9 @@ async def test_rakel_can_message_a_user_first(microsoft, settings, http, databas
     moved = activity(microsoft, conversation={"id": "a:conv-2"})
     database.run(lambda s: save_reference(s, reference_from_activity(moved)))
 
-    activity_id = await message_user(database, settings, "aad-kari",
-                                     "Saken din **RAK-1042** er løst.", http=http)
+    activity_id = await message_user(
+        database, settings, "aad-kari", "Saken din **RAK-1042** er løst.", http=http
+    )
 
     [sent] = microsoft.wait_replies("a:conv-2")
     assert sent["activity"]["text"] == "Saken din **RAK-1042** er løst."

@@ -35,12 +35,18 @@ class TeamsUser:
 
     def activity(self, **fields) -> dict:
         activity = {
-            "type": "message", "id": f"msg-{uuid.uuid4().hex[:8]}", "channelId": "msteams",
-            "serviceUrl": self.microsoft.service_url, "locale": "nb-NO",
+            "type": "message",
+            "id": f"msg-{uuid.uuid4().hex[:8]}",
+            "channelId": "msteams",
+            "serviceUrl": self.microsoft.service_url,
+            "locale": "nb-NO",
             "from": {"id": self.user_id, "name": "Kari Nordmann", "aadObjectId": self.aad},
             "recipient": {"id": f"28:{APP_ID}", "name": "Rakel"},
-            "conversation": {"id": self.conversation, "conversationType": "personal",
-                             "tenantId": "tenant-1"},
+            "conversation": {
+                "id": self.conversation,
+                "conversationType": "personal",
+                "tenantId": "tenant-1",
+            },
             "channelData": {"tenant": {"id": "tenant-1"}},
         }
         activity.update(fields)
@@ -53,8 +59,12 @@ class TeamsUser:
             token = self.microsoft.sign()
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        return requests.post(f"{self.rakel.rasa_url}/webhooks/teams/webhook", json=activity,
-                             headers=headers, timeout=120)
+        return requests.post(
+            f"{self.rakel.rasa_url}/webhooks/teams/webhook",
+            json=activity,
+            headers=headers,
+            timeout=120,
+        )
 
     def say(self, text: str | None = None, **fields) -> list[dict]:
         """Send a message; the activities Rakel posted back to the connector for it."""
@@ -69,8 +79,11 @@ class TeamsUser:
         return replies[before:]
 
     def tracker(self) -> dict:
-        response = requests.get(f"{self.rakel.rasa_url}/conversations/{self.user_id}/tracker",
-                                params={"token": self.rakel.rasa_token}, timeout=30)
+        response = requests.get(
+            f"{self.rakel.rasa_url}/conversations/{self.user_id}/tracker",
+            params={"token": self.rakel.rasa_token},
+            timeout=30,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -107,22 +120,35 @@ def test_a_question_is_answered_in_teams_with_the_tenant_token(rakel, microsoft,
     card = replies[-1]["activity"]["attachments"][0]
     assert card["content"]["text"] == "Hjalp dette?"
     assert [(b["type"], b["title"], b["text"]) for b in card["content"]["buttons"]] == [
-        ("messageBack", "Ja", "/affirm"), ("messageBack", "Nei", "/deny")]
+        ("messageBack", "Ja", "/affirm"),
+        ("messageBack", "Nei", "/deny"),
+    ]
 
     # The verified identity and the Teams details are in the message metadata.
     user_event = [e for e in teams.tracker()["events"] if e["event"] == "user"][-1]
     assert user_event["metadata"]["rakel_identity"] == {
-        "id": teams.aad, "name": "Kari Nordmann", "source": "teams"}
+        "id": teams.aad,
+        "name": "Kari Nordmann",
+        "source": "teams",
+    }
     assert user_event["metadata"]["teams"]["locale"] == "nb-NO"
     assert user_event["metadata"]["teams"]["tenantId"] == "tenant-1"
 
     # Rakel knows where to reach this user later.
     db = database(rakel)
-    row = db.run(lambda s: s.execute(select(TeamsConversationReference).where(
-        TeamsConversationReference.user_id == teams.user_id)).scalar_one())
+    row = db.run(
+        lambda s: s.execute(
+            select(TeamsConversationReference).where(
+                TeamsConversationReference.user_id == teams.user_id
+            )
+        ).scalar_one()
+    )
     db.dispose()
     assert (row.conversation_id, row.service_url, row.aad_object_id) == (
-        teams.conversation, microsoft.service_url, teams.aad)
+        teams.conversation,
+        microsoft.service_url,
+        teams.aad,
+    )
 
 
 def test_button_click_arrives_as_its_payload(teams):
@@ -137,37 +163,51 @@ def test_adaptive_card_submit_arrives_as_its_payload(teams):
     assert text_of(replies[0]) == "Beklager at det ikke løste problemet."
 
 
-@pytest.mark.parametrize("reaction, helped, reply", [
-    ("like", True, "Så bra! Er det noe mer jeg kan hjelpe med?"),
-    ("dislike", False, "Beklager at det ikke løste problemet."),
-])
+@pytest.mark.parametrize(
+    "reaction, helped, reply",
+    [
+        ("like", True, "Så bra! Er det noe mer jeg kan hjelpe med?"),
+        ("dislike", False, "Beklager at det ikke løste problemet."),
+    ],
+)
 def test_a_reaction_on_an_answer_is_feedback(rakel, teams, reaction, helped, reply):
     answer = teams.say("Hvordan setter jeg opp tofaktor?")
-    activity = teams.activity(type="messageReaction", replyToId="activity-of-the-answer",
-                              reactionsAdded=[{"type": reaction}])
+    activity = teams.activity(
+        type="messageReaction",
+        replyToId="activity-of-the-answer",
+        reactionsAdded=[{"type": reaction}],
+    )
     before = len(teams.microsoft.replies(teams.conversation))
     assert answer and teams.post(activity).status_code == 200
     assert text_of(teams.new_replies(before)[0]) == reply
 
     db = database(rakel)
-    rows = db.run(lambda s: s.execute(select(Feedback).where(
-        Feedback.conversation_id == teams.user_id)).scalars().all())
+    rows = db.run(
+        lambda s: (
+            s.execute(select(Feedback).where(Feedback.conversation_id == teams.user_id))
+            .scalars()
+            .all()
+        )
+    )
     db.dispose()
     assert [(r.helped, r.channel, r.article_id) for r in rows] == [
-        (helped, "teams", "mfa_setup_app")]
+        (helped, "teams", "mfa_setup_app")
+    ]
 
 
 def test_adding_the_bot_gets_the_norwegian_welcome(teams):
-    activity = teams.activity(type="conversationUpdate",
-                              membersAdded=[{"id": f"28:{APP_ID}"}, {"id": teams.user_id}])
+    activity = teams.activity(
+        type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}, {"id": teams.user_id}]
+    )
     before = len(teams.microsoft.replies(teams.conversation))
     assert teams.post(activity).status_code == 200
     [welcome] = teams.new_replies(before)
     assert text_of(welcome).startswith("Hei, og takk for at du la meg til!")
 
 
-@pytest.mark.parametrize("activity_type", ["typing", "invoke", "installationUpdate",
-                                           "conversationUpdate"])
+@pytest.mark.parametrize(
+    "activity_type", ["typing", "invoke", "installationUpdate", "conversationUpdate"]
+)
 def test_other_activities_are_acknowledged_and_ignored(teams, activity_type):
     assert teams.post(teams.activity(type=activity_type)).status_code == 200
     time.sleep(1)
@@ -178,21 +218,27 @@ def _unsigned(microsoft: FakeMicrosoft, alg: str) -> str:
     import jwt
 
     if alg == "none":
-        return jwt.encode(microsoft.claims(), None, algorithm="none",
-                          headers={"kid": "fake-key-1"})
-    return jwt.encode(microsoft.claims(), "a-guessed-secret-of-32-bytes-or-more", algorithm="HS256",
-                      headers={"kid": "fake-key-1"})
+        return jwt.encode(microsoft.claims(), None, algorithm="none", headers={"kid": "fake-key-1"})
+    return jwt.encode(
+        microsoft.claims(),
+        "a-guessed-secret-of-32-bytes-or-more",
+        algorithm="HS256",
+        headers={"kid": "fake-key-1"},
+    )
 
 
-@pytest.mark.parametrize("make_token", [
-    pytest.param(lambda m: None, id="missing"),
-    pytest.param(lambda m: m.sign(key=new_key()), id="forged-other-key"),
-    pytest.param(lambda m: m.sign(iss="https://sts.windows.net/evil/"), id="wrong-issuer"),
-    pytest.param(lambda m: m.sign(aud="another-bot"), id="wrong-audience"),
-    pytest.param(lambda m: m.sign(exp=int(time.time()) - 3600), id="expired"),
-    pytest.param(lambda m: _unsigned(m, "none"), id="alg-none"),
-    pytest.param(lambda m: _unsigned(m, "HS256"), id="hs256"),
-])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda m: None, id="missing"),
+        pytest.param(lambda m: m.sign(key=new_key()), id="forged-other-key"),
+        pytest.param(lambda m: m.sign(iss="https://sts.windows.net/evil/"), id="wrong-issuer"),
+        pytest.param(lambda m: m.sign(aud="another-bot"), id="wrong-audience"),
+        pytest.param(lambda m: m.sign(exp=int(time.time()) - 3600), id="expired"),
+        pytest.param(lambda m: _unsigned(m, "none"), id="alg-none"),
+        pytest.param(lambda m: _unsigned(m, "HS256"), id="hs256"),
+    ],
+)
 def test_unauthenticated_activities_get_401_and_no_processing(teams, make_token):
     activity = teams.activity(text="Hvordan setter jeg opp tofaktor?")
     response = teams.post(activity, token=make_token(teams.microsoft))

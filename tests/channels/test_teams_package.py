@@ -19,13 +19,24 @@ VENV = os.environ.get("RAKEL_VENV", str(PROJECT_ROOT / ".venv"))
 
 
 def make(env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "teams-package", f"VENV={VENV}"],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["make", "--no-print-directory", "teams-package", f"VENV={VENV}"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_package_has_manifest_and_icons():
-    result = make({**os.environ, "RAKEL_TEAMS_APP_ID": APP_ID,
-                   "RAKEL_PORTAL_URL": "https://portal.ror-ikt.example"})
+    result = make(
+        {
+            **os.environ,
+            "RAKEL_TEAMS_APP_ID": APP_ID,
+            "RAKEL_PORTAL_URL": "https://portal.ror-ikt.example",
+        }
+    )
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(PROJECT_ROOT / "dist" / "rakel-teams.zip") as archive:
         assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
@@ -40,8 +51,11 @@ def test_package_has_manifest_and_icons():
     assert colour.size == (192, 192)
     assert outline.size == (32, 32) and outline.mode == "RGBA"
     # Outline: white on transparent, nothing else.
-    pixels = outline.get_flattened_data() if hasattr(outline, "get_flattened_data") \
+    pixels = (
+        outline.get_flattened_data()
+        if hasattr(outline, "get_flattened_data")
         else list(outline.getdata())
+    )
     assert {p[:3] for p in pixels if p[3] > 0} == {(255, 255, 255)}
     assert any(p[3] == 0 for p in pixels)
 

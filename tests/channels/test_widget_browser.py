@@ -23,8 +23,8 @@ def browser() -> Iterator:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"])
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield browser
         browser.close()
 
@@ -90,8 +90,11 @@ def test_question_button_and_reload(page, rakel):
     # ...and so does the dialogue: the same Rasa conversation continues.
     ask(page, "takk")
     expect(log(page).locator(".rakel-msg-bot")).to_have_count(bot_messages + 1)
-    tracker = requests.get(f"{rakel.rasa_url}/conversations/{session.split('.')[0]}/tracker",
-                           params={"token": rakel.rasa_token}, timeout=30).json()
+    tracker = requests.get(
+        f"{rakel.rasa_url}/conversations/{session.split('.')[0]}/tracker",
+        params={"token": rakel.rasa_token},
+        timeout=30,
+    ).json()
     texts = [e["text"] for e in tracker["events"] if e["event"] == "user"]
     assert texts == ["Hvordan setter jeg opp tofaktor?", "/affirm", "takk"]
 
@@ -158,5 +161,6 @@ def test_rakel_down_is_announced_in_norwegian(page, rakel):
         expect(page.get_by_role("status")).to_contain_text(UNREACHABLE, timeout=30_000)
     finally:
         rakel.start("rasa")
-    expect(page.get_by_role("status")).to_contain_text("Rakel er tilgjengelig igjen",
-                                                       timeout=60_000)
+    expect(page.get_by_role("status")).to_contain_text(
+        "Rakel er tilgjengelig igjen", timeout=60_000
+    )

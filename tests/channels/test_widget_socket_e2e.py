@@ -27,18 +27,24 @@ class WidgetClient:
         self.sio.on("bot_uttered", self.messages.put)
 
     async def connect(self, session_id: str | None = None) -> str:
-        await self.sio.connect(self.rakel.rasa_url, headers={"Origin": self.origin},
-                               auth={"token": self.token} if self.token else None,
-                               socketio_path="/socket.io", wait_timeout=10,
-                               # Like the widget: Sanic 21.12's websockets fail on Python 3.11.
-                               transports=["polling"])
+        await self.sio.connect(
+            self.rakel.rasa_url,
+            headers={"Origin": self.origin},
+            auth={"token": self.token} if self.token else None,
+            socketio_path="/socket.io",
+            wait_timeout=10,
+            # Like the widget: Sanic 21.12's websockets fail on Python 3.11.
+            transports=["polling"],
+        )
         await self.sio.emit("session_request", {"session_id": session_id})
         self.session = await asyncio.wait_for(self._confirmed.get(), 10)
         return self.session
 
     async def say(self, text: str, metadata: dict | None = None) -> list[dict]:
-        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session,
-                                             "metadata": metadata or {}})
+        await self.sio.emit(
+            "user_uttered",
+            {"message": text, "session_id": self.session, "metadata": metadata or {}},
+        )
         replies = [await asyncio.wait_for(self.messages.get(), 60)]
         while True:  # collect the rest of this turn
             try:
@@ -48,8 +54,11 @@ class WidgetClient:
 
     def tracker(self) -> dict:
         sender = (self.session or "").split(".")[0]
-        response = requests.get(f"{self.rakel.rasa_url}/conversations/{sender}/tracker",
-                                params={"token": self.rakel.rasa_token}, timeout=30)
+        response = requests.get(
+            f"{self.rakel.rasa_url}/conversations/{sender}/tracker",
+            params={"token": self.rakel.rasa_token},
+            timeout=30,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -62,9 +71,12 @@ class WidgetClient:
 
 def issue_token(rakel, user_id: str, name: str) -> str:
     key = load_settings(rakel.env).secret("widget_issuer_key")
-    response = requests.post(f"{rakel.web_url}/widget/token", timeout=10,
-                             headers={"Authorization": f"Bearer {key}"},
-                             json={"user_id": user_id, "name": name})
+    response = requests.post(
+        f"{rakel.web_url}/widget/token",
+        timeout=10,
+        headers={"Authorization": f"Bearer {key}"},
+        json={"user_id": user_id, "name": name},
+    )
     assert response.status_code == 200, response.text
     return response.json()["token"]
 
@@ -112,7 +124,10 @@ async def test_identity_comes_only_from_the_signed_token(rakel):
     replies = await known.say("hei", metadata=forged)
     assert replies and "Rakel" in replies[0]["text"]
     assert known.last_metadata()["rakel_identity"] == {
-        "id": "molde\\kari", "name": "Kari Nordmann", "source": "intranet"}
+        "id": "molde\\kari",
+        "name": "Kari Nordmann",
+        "source": "intranet",
+    }
     await known.close()
 
     # A token signed with another key is ignored: the user chats anonymously.
@@ -130,9 +145,14 @@ def test_token_endpoint_requires_the_issuer_key_and_valid_input(rakel):
     url = f"{rakel.web_url}/widget/token"
     body = {"user_id": "kari", "name": "Kari"}
     assert requests.post(url, json=body, timeout=10).status_code == 401
-    assert requests.post(url, json=body, headers={"Authorization": "Bearer guess"},
-                         timeout=10).status_code == 401
+    assert (
+        requests.post(
+            url, json=body, headers={"Authorization": "Bearer guess"}, timeout=10
+        ).status_code
+        == 401
+    )
     key = load_settings(rakel.env).secret("widget_issuer_key")
-    bad = requests.post(url, data="not json", timeout=10,
-                        headers={"Authorization": f"Bearer {key}"})
+    bad = requests.post(
+        url, data="not json", timeout=10, headers={"Authorization": f"Bearer {key}"}
+    )
     assert bad.status_code == 400 and "user_id" in bad.json()["error"]

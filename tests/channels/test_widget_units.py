@@ -21,23 +21,47 @@ def test_a_signed_session_verifies_and_tampering_does_not():
     signed = sign_session("key", "abc123")
     assert verified_session("key", signed) == "abc123"
     session, mac = signed.split(".")
-    for forged in ("abc123", f"other.{mac}", f"{session}.{'0' * 32}", sign_session("k2", "abc123"),
-                   None, 42, "a.b.c"):
+    for forged in (
+        "abc123",
+        f"other.{mac}",
+        f"{session}.{'0' * 32}",
+        sign_session("k2", "abc123"),
+        None,
+        42,
+        "a.b.c",
+    ):
         assert verified_session("key", forged) is None
 
 
 def test_identity_token_round_trip_and_rejections():
     token = widget_token.issue(KEY, "molde\\kari", "Kari Nordmann")
     assert widget_token.identity(KEY, token) == {
-        "id": "molde\\kari", "name": "Kari Nordmann", "source": "intranet"}
-    expired = jwt.encode({"iss": "rakel-web", "aud": "rakel-widget", "sub": "kari",
-                          "exp": int(time.time()) - 60}, KEY, algorithm="HS256")
-    unsigned = jwt.encode({"iss": "rakel-web", "aud": "rakel-widget", "sub": "kari",
-                           "exp": int(time.time()) + 60}, None, algorithm="none")
-    wrong_audience = jwt.encode({"iss": "rakel-web", "aud": "other", "sub": "kari",
-                                 "exp": int(time.time()) + 60}, KEY, algorithm="HS256")
-    for bad in (widget_token.issue(OTHER, "kari", None), expired, unsigned,
-                wrong_audience, "garbage"):
+        "id": "molde\\kari",
+        "name": "Kari Nordmann",
+        "source": "intranet",
+    }
+    expired = jwt.encode(
+        {"iss": "rakel-web", "aud": "rakel-widget", "sub": "kari", "exp": int(time.time()) - 60},
+        KEY,
+        algorithm="HS256",
+    )
+    unsigned = jwt.encode(
+        {"iss": "rakel-web", "aud": "rakel-widget", "sub": "kari", "exp": int(time.time()) + 60},
+        None,
+        algorithm="none",
+    )
+    wrong_audience = jwt.encode(
+        {"iss": "rakel-web", "aud": "other", "sub": "kari", "exp": int(time.time()) + 60},
+        KEY,
+        algorithm="HS256",
+    )
+    for bad in (
+        widget_token.issue(OTHER, "kari", None),
+        expired,
+        unsigned,
+        wrong_audience,
+        "garbage",
+    ):
         with pytest.raises(widget_token.InvalidWidgetToken):
             widget_token.identity(KEY, bad)
 
@@ -53,12 +77,16 @@ def test_allowed_origins_default_to_the_web_service():
     assert widget_origins(settings, {}) == ["http://127.0.0.1:8080", "http://localhost:8080"]
     configured = {"RAKEL_WIDGET_ORIGINS": "https://intranett.molde.kommune.no/, https://x.no"}
     assert widget_origins(settings, configured) == [
-        "https://intranett.molde.kommune.no", "https://x.no"]
+        "https://intranett.molde.kommune.no",
+        "https://x.no",
+    ]
 
 
 @pytest.fixture
 async def client(tmp_path):
-    settings = load_settings({"RAKEL_VAR_DIR": str(tmp_path), "RAKEL_RASA_URL": "http://rasa.test:5005"})
+    settings = load_settings(
+        {"RAKEL_VAR_DIR": str(tmp_path), "RAKEL_RASA_URL": "http://rasa.test:5005"}
+    )
     async with TestClient(TestServer(create_app(settings))) as client:
         client.settings = settings
         yield client
@@ -68,8 +96,11 @@ async def test_widget_files_and_demo_page_are_served(client):
     demo = await client.get("/widget/demo")
     html = await demo.text()
     assert demo.status == 200 and 'data-rasa-url="http://rasa.test:5005"' in html
-    for name, kind in (("rakel-widget.js", "javascript"), ("rakel-widget.css", "css"),
-                       ("socket.io.min.js", "javascript")):
+    for name, kind in (
+        ("rakel-widget.js", "javascript"),
+        ("rakel-widget.css", "css"),
+        ("socket.io.min.js", "javascript"),
+    ):
         response = await client.get(f"/widget/{name}")
         assert response.status == 200 and kind in response.content_type, name
     assert (await client.get("/widget/package.json")).status == 404
@@ -80,11 +111,18 @@ async def test_token_endpoint(client):
     key = client.settings.secret("widget_issuer_key")
     auth = {"Authorization": f"Bearer {key}"}
     assert (await client.post("/widget/token", json={"user_id": "kari"})).status == 401
-    for body in ({}, {"user_id": ""}, {"user_id": 5}, {"user_id": "k", "name": 3},
-                 {"user_id": "x" * 300}, []):
+    for body in (
+        {},
+        {"user_id": ""},
+        {"user_id": 5},
+        {"user_id": "k", "name": 3},
+        {"user_id": "x" * 300},
+        [],
+    ):
         response = await client.post("/widget/token", json=body, headers=auth)
         assert response.status == 400, body
-    response = await client.post("/widget/token", json={"user_id": "kari", "name": "Kari"},
-                                 headers=auth)
+    response = await client.post(
+        "/widget/token", json={"user_id": "kari", "name": "Kari"}, headers=auth
+    )
     token = (await response.json())["token"]
     assert widget_token.identity(client.settings.secret("widget_key"), token)["id"] == "kari"

@@ -20,8 +20,7 @@ from tests.support.staff import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking"]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
 
@@ -40,8 +39,9 @@ async def base_url(settings, database) -> AsyncIterator[str]:
 @pytest.fixture
 async def page(base_url) -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                   args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         context = await browser.new_context(base_url=base_url, accept_downloads=True)
         page = await context.new_page()
         dialogs: list[str] = []
@@ -62,18 +62,34 @@ async def log_in(page: Page, next_path: str = "/staff/") -> None:
 
 async def test_staff_filters_queue_opens_ticket_and_changes_status(page, database):
     make_ticket(database, summary="Teams-kameraet er svart", municipality="Molde")
-    public_id = make_ticket(database, summary="Mistet mobilen med Authenticator",
-                            category="two_factor", municipality="Rauma",
-                            transcript=[
-                                {"sender": "user", "text": "jeg har mistet mobilen " + XSS,
-                                 "timestamp": "2026-11-26T09:15:00+00:00"},
-                                {"sender": "bot", "text": "Vil du at jeg lager en sak?",
-                                 "timestamp": "2026-11-26T09:15:02+00:00",
-                                 "buttons": [{"title": "Ja, lag sak", "payload": "/affirm"},
-                                             {"title": "Nei takk", "payload": "/deny"}]},
-                                {"sender": "user", "text": "/affirm", "payload": "/affirm",
-                                 "timestamp": "2026-11-26T09:15:09+00:00"},
-                            ])
+    public_id = make_ticket(
+        database,
+        summary="Mistet mobilen med Authenticator",
+        category="two_factor",
+        municipality="Rauma",
+        transcript=[
+            {
+                "sender": "user",
+                "text": "jeg har mistet mobilen " + XSS,
+                "timestamp": "2026-11-26T09:15:00+00:00",
+            },
+            {
+                "sender": "bot",
+                "text": "Vil du at jeg lager en sak?",
+                "timestamp": "2026-11-26T09:15:02+00:00",
+                "buttons": [
+                    {"title": "Ja, lag sak", "payload": "/affirm"},
+                    {"title": "Nei takk", "payload": "/deny"},
+                ],
+            },
+            {
+                "sender": "user",
+                "text": "/affirm",
+                "payload": "/affirm",
+                "timestamp": "2026-11-26T09:15:09+00:00",
+            },
+        ],
+    )
     await log_in(page)
     rows = page.locator("table.tickets tbody tr")
     await expect(rows).to_have_count(2)
@@ -107,20 +123,20 @@ async def test_staff_filters_queue_opens_ticket_and_changes_status(page, databas
     await expect(rows).to_have_count(1)
 
 
-async def test_staff_marks_a_missed_message_and_downloads_training_data(page, database,
-                                                                         tmp_path):
+async def test_staff_marks_a_missed_message_and_downloads_training_data(page, database, tmp_path):
     make_miss(database, "kameraet mitt er helt svart i møter")
     make_miss(database, "hvem vinner fotball-VM", kind="out_of_scope")
     await log_in(page, "/staff/misses")
-    await expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Samtaler Rakel ikke klarte")
-    select = page.get_by_label("Riktig intensjon for meldingen «kameraet mitt er helt svart i "
-                               "møter»")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Samtaler Rakel ikke klarte")
+    select = page.get_by_label(
+        "Riktig intensjon for meldingen «kameraet mitt er helt svart i møter»"
+    )
     await select.select_option("faq/teams_camera_sound")
     row = page.locator("tr", has_text="kameraet mitt er helt svart")
     await row.get_by_role("button", name="Lagre").click()
-    await expect(page.locator("tr", has_text="kameraet mitt er helt svart")
-                 .get_by_role("status")).to_have_text("Lagret")
+    await expect(
+        page.locator("tr", has_text="kameraet mitt er helt svart").get_by_role("status")
+    ).to_have_text("Lagret")
 
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Last ned merkede meldinger").click()
@@ -128,9 +144,15 @@ async def test_staff_marks_a_missed_message_and_downloads_training_data(page, da
     path = tmp_path / download.suggested_filename
     await download.save_as(path)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert data == {"version": "3.1", "nlu": [
-        {"intent": "faq/teams_camera_sound",
-         "examples": "- kameraet mitt er helt svart i møter\n"}]}
+    assert data == {
+        "version": "3.1",
+        "nlu": [
+            {
+                "intent": "faq/teams_camera_sound",
+                "examples": "- kameraet mitt er helt svart i møter\n",
+            }
+        ],
+    }
 
 
 async def test_keyboard_and_labels(page, database):

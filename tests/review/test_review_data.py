@@ -29,12 +29,19 @@ from tests.support.staff import (
 async def client(settings, database):
     async with TestClient(TestServer(create_app(settings))) as client:
         page = await client.get("/login")
-        await client.post("/login", data={"csrf_token": csrf_from(await page.text()),
-                                          "username": ADMIN, "password": ADMIN_PASSWORD})
+        await client.post(
+            "/login",
+            data={
+                "csrf_token": csrf_from(await page.text()),
+                "username": ADMIN,
+                "password": ADMIN_PASSWORD,
+            },
+        )
         yield client
 
 
 # --- NLU misses and export ----------------------------------------------------------
+
 
 async def test_mark_miss_and_export_loads_as_rasa_training_data(client, database, tmp_path):
     camera = make_miss(database, "kamera mitt funker ikke [i teams](app) :)")
@@ -44,13 +51,18 @@ async def test_mark_miss_and_export_loads_as_rasa_training_data(client, database
     assert "faq/teams_camera_sound" in html and "faq/mfa_lost_phone" in html
     token = csrf_from(html)
     for miss_id in (camera, sound):
-        response = await client.post(f"/staff/misses/{miss_id}", data={
-            "csrf_token": token, "intent": "faq/teams_camera_sound", "back": "state=umerket"},
-            allow_redirects=False)
+        response = await client.post(
+            f"/staff/misses/{miss_id}",
+            data={"csrf_token": token, "intent": "faq/teams_camera_sound", "back": "state=umerket"},
+            allow_redirects=False,
+        )
         assert response.status == 303
         assert response.headers["Location"].startswith("/staff/misses?state=umerket&lagret=")
-    marked = database.run(lambda s: {m.id: (m.corrected_intent, m.corrected_by)
-                                     for m in s.execute(select(NluMiss)).scalars()})
+    marked = database.run(
+        lambda s: {
+            m.id: (m.corrected_intent, m.corrected_by) for m in s.execute(select(NluMiss)).scalars()
+        }
+    )
     assert marked[camera] == ("faq/teams_camera_sound", ADMIN)
     assert sum(1 for intent, _ in marked.values() if intent is None) == 1
 
@@ -67,25 +79,28 @@ async def test_mark_miss_and_export_loads_as_rasa_training_data(client, database
     data = load_data(str(path))
     examples = sorted((m.get("intent"), m.get("text")) for m in data.intent_examples)
     # Rasa splits the retrieval intent faq/teams_camera_sound into intent + response key
-    assert examples == [("faq", "hører ingenting i møtet"),
-                        ("faq", "kamera mitt funker ikke (i teams)(app) :)")]
-    assert {m.get("intent_response_key") for m in data.intent_examples} \
-        == {"faq/teams_camera_sound"}
+    assert examples == [
+        ("faq", "hører ingenting i møtet"),
+        ("faq", "kamera mitt funker ikke (i teams)(app) :)"),
+    ]
+    assert {m.get("intent_response_key") for m in data.intent_examples} == {
+        "faq/teams_camera_sound"
+    }
     assert data.entity_examples == []  # user text is never read as entity markup
 
 
 async def test_marking_rejects_unknown_intent_and_can_be_cleared(client, database):
     miss = make_miss(database, "skriveren er tom for toner")
     token = csrf_from(await (await client.get("/staff/misses")).text())
-    bad = await client.post(f"/staff/misses/{miss}",
-                            data={"csrf_token": token, "intent": "faq/finnes_ikke"})
+    bad = await client.post(
+        f"/staff/misses/{miss}", data={"csrf_token": token, "intent": "faq/finnes_ikke"}
+    )
     assert bad.status == 400
     await client.post(f"/staff/misses/{miss}", data={"csrf_token": token, "intent": "out_of_scope"})
     await client.post(f"/staff/misses/{miss}", data={"csrf_token": token, "intent": ""})
     row = database.run(lambda s: s.get(NluMiss, miss))
     assert row.corrected_intent is None and row.corrected_by is None
-    assert yaml.safe_load(await (await client.get("/staff/misses/export.yml")).text())["nlu"] \
-        == []
+    assert yaml.safe_load(await (await client.get("/staff/misses/export.yml")).text())["nlu"] == []
 
 
 async def test_misses_filter_conversations_without_ticket(client, database):
@@ -107,6 +122,7 @@ def test_every_topics_intent_is_offered():
 
 # --- statistics ---------------------------------------------------------------------
 
+
 async def write_tracker_events(url: str, conversations: dict[str, list[tuple[str, float]]]) -> None:
     """Real Rasa tracker store rows: UserUttered events with intents and timestamps."""
     from rasa.shared.core.events import UserUttered
@@ -118,8 +134,11 @@ async def write_tracker_events(url: str, conversations: dict[str, list[tuple[str
     for sender, messages in conversations.items():
         tracker = DialogueStateTracker(sender, slots=[])
         for intent, timestamp in messages:
-            tracker.update(UserUttered("tekst", intent={"name": intent, "confidence": 0.9},
-                                       timestamp=timestamp))
+            tracker.update(
+                UserUttered(
+                    "tekst", intent={"name": intent, "confidence": 0.9}, timestamp=timestamp
+                )
+            )
         await store.save(tracker)
     store.engine.dispose()
 
@@ -127,19 +146,26 @@ async def write_tracker_events(url: str, conversations: dict[str, list[tuple[str
 async def test_statistics_from_tracker_store_and_our_tables(settings, database):
     now = datetime.now(timezone.utc)
     today, yesterday = now.timestamp(), (now - timedelta(days=1)).timestamp()
-    await write_tracker_events(settings.tracker_db_url, {
-        "conv-a": [("greet", yesterday), ("faq", yesterday + 5)],
-        "conv-b": [("nlu_fallback", today), ("request_human", today + 5)],
-        "conv-c": [("faq", today), ("affirm", today + 5)],
-        "conv-d": [("faq", (now - timedelta(days=60)).timestamp())],  # outside 30 days
-    })
+    await write_tracker_events(
+        settings.tracker_db_url,
+        {
+            "conv-a": [("greet", yesterday), ("faq", yesterday + 5)],
+            "conv-b": [("nlu_fallback", today), ("request_human", today + 5)],
+            "conv-c": [("faq", today), ("affirm", today + 5)],
+            "conv-d": [("faq", (now - timedelta(days=60)).timestamp())],  # outside 30 days
+        },
+    )
     make_ticket(database, conversation_id="conv-b", category="teams", municipality="Molde")
     make_ticket(database, conversation_id="conv-x", category="two_factor", municipality="Rauma")
-    database.run(lambda s: s.add_all([
-        Feedback(conversation_id="conv-c", helped=True),
-        Feedback(conversation_id="conv-a", helped=True),
-        Feedback(conversation_id="conv-a", helped=False),
-    ]))
+    database.run(
+        lambda s: s.add_all(
+            [
+                Feedback(conversation_id="conv-c", helped=True),
+                Feedback(conversation_id="conv-a", helped=True),
+                Feedback(conversation_id="conv-a", helped=False),
+            ]
+        )
+    )
     engine = stats.tracker_engine(settings.tracker_db_url)
     since = stats.period_start(30)
     tracker = stats.tracker_figures(engine, since, 30)
@@ -156,11 +182,12 @@ async def test_statistics_from_tracker_store_and_our_tables(settings, database):
 
 async def test_statistics_page_renders_svg_charts(client, settings, database):
     now = datetime.now(timezone.utc).timestamp()
-    await write_tracker_events(settings.tracker_db_url,
-                               {"s1": [("faq", now)], "s2": [("faq", now)]})
+    await write_tracker_events(
+        settings.tracker_db_url, {"s1": [("faq", now)], "s2": [("faq", now)]}
+    )
     make_ticket(database, conversation_id="s1", municipality="Vestnes")
     html = await (await client.get("/staff/stats?dager=7")).text()
-    assert '<svg viewBox' in html and "Samtaler per dag" in html
+    assert "<svg viewBox" in html and "Samtaler per dag" in html
     assert 'id="kpi-samtaler">2<' in html
     assert 'id="kpi-containment">50 %<' in html
     assert "Vestnes" in html and "<script" not in html
@@ -184,6 +211,7 @@ def test_chart_geometry_scales_to_the_largest_value():
 
 
 # --- OpenAPI --------------------------------------------------------------------------
+
 
 def test_openapi_document_is_valid_and_matches_the_routes(settings):
     from jsonschema import Draft4Validator
@@ -216,11 +244,19 @@ def test_openapi_document_is_valid_and_matches_the_routes(settings):
             assert "operationId" in operation
 
     app = create_app(settings)
-    documented = {(m.upper(), p.replace("{ticketId}", "{public_id}"))
-                  for p, ops in spec["paths"].items() for m in ops if m != "parameters"}
-    served = {(r.method, r.resource.canonical) for r in app.router.routes()
-              if r.resource is not None and r.resource.canonical.startswith("/api/")
-              and r.method != "HEAD"}
+    documented = {
+        (m.upper(), p.replace("{ticketId}", "{public_id}"))
+        for p, ops in spec["paths"].items()
+        for m in ops
+        if m != "parameters"
+    }
+    served = {
+        (r.method, r.resource.canonical)
+        for r in app.router.routes()
+        if r.resource is not None
+        and r.resource.canonical.startswith("/api/")
+        and r.method != "HEAD"
+    }
     assert documented == served
 
 
@@ -250,16 +286,34 @@ def _nullable(body):
 
 # --- CLI ----------------------------------------------------------------------------
 
+
 def test_cli_create_staff_reads_password_from_stdin(settings, database, tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "RAKEL_VAR_DIR": str(tmp_path),
-           "RAKEL_DB_URL": settings.db_url, "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "create-staff", "Kari"],
-                          input="et-langt-passord-2026\n", capture_output=True, text=True,
-                          env=env, cwd=ROOT, check=False)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "RAKEL_VAR_DIR": str(tmp_path),
+        "RAKEL_DB_URL": settings.db_url,
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "create-staff", "Kari"],
+        input="et-langt-passord-2026\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
-    too_short = subprocess.run([sys.executable, "-m", "bot.cli", "create-staff", "ola"],
-                               input="kort\n", capture_output=True, text=True, env=env,
-                               cwd=ROOT, check=False)
+    too_short = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "create-staff", "ola"],
+        input="kort\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
     assert too_short.returncode == 2 and "at least 12" in too_short.stderr
     users = database.run(lambda s: [u.username for u in s.execute(select(StaffUser)).scalars()])
     assert users == ["kari"]

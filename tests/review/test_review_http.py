@@ -26,13 +26,24 @@ async def client(settings, database) -> AsyncIterator[TestClient]:
         yield client
 
 
-async def login(client: TestClient, username: str = ADMIN, password: str = ADMIN_PASSWORD,
-                next_url: str = "/staff/"):
+async def login(
+    client: TestClient,
+    username: str = ADMIN,
+    password: str = ADMIN_PASSWORD,
+    next_url: str = "/staff/",
+):
     page = await client.get("/login")
     token = csrf_from(await page.text())
-    return await client.post("/login", data={
-        "csrf_token": token, "username": username, "password": password, "next": next_url,
-    }, allow_redirects=False)
+    return await client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "username": username,
+            "password": password,
+            "next": next_url,
+        },
+        allow_redirects=False,
+    )
 
 
 async def page_token(client: TestClient, path: str) -> str:
@@ -43,8 +54,17 @@ async def page_token(client: TestClient, path: str) -> str:
 
 # --- authentication -------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/staff/", "/staff/tickets/RAK-1001", "/staff/misses",
-                                  "/staff/stats", "/staff/misses/export.yml"])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff/",
+        "/staff/tickets/RAK-1001",
+        "/staff/misses",
+        "/staff/stats",
+        "/staff/misses/export.yml",
+    ],
+)
 async def test_pages_redirect_to_login_without_session(client, path):
     response = await client.get(path + "?status=ny", allow_redirects=False)
     assert response.status == 302
@@ -53,14 +73,20 @@ async def test_pages_redirect_to_login_without_session(client, path):
     assert parse_qs(location.query)["next"] == [path + "?status=ny"]
 
 
-@pytest.mark.parametrize("method,path", [
-    ("GET", "/api/tickets"), ("GET", "/api/tickets/RAK-1001"),
-    ("PATCH", "/api/tickets/RAK-1001"), ("POST", "/api/tickets/RAK-1001/notes"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/api/tickets"),
+        ("GET", "/api/tickets/RAK-1001"),
+        ("PATCH", "/api/tickets/RAK-1001"),
+        ("POST", "/api/tickets/RAK-1001/notes"),
+    ],
+)
 async def test_api_answers_401_json_without_session(client, database, method, path):
     public_id = make_ticket(database)
-    response = await client.request(method, path.replace("RAK-1001", public_id),
-                                    json={"status": "lukket", "text": "x"})
+    response = await client.request(
+        method, path.replace("RAK-1001", public_id), json={"status": "lukket", "text": "x"}
+    )
     assert response.status == 401
     assert (await response.json())["error"] == "unauthorized"
     # and nothing changed
@@ -123,9 +149,11 @@ async def test_secure_cookie_flag_when_configured(settings, database, monkeypatc
 
 # --- admin bootstrap ------------------------------------------------------------
 
+
 def _accounts(database):
-    return database.run(lambda s: [(u.username, u.is_admin)
-                                   for u in s.execute(select(StaffUser)).scalars()])
+    return database.run(
+        lambda s: [(u.username, u.is_admin) for u in s.execute(select(StaffUser)).scalars()]
+    )
 
 
 async def test_admin_is_created_from_the_environment(client, database):
@@ -147,11 +175,13 @@ async def test_no_default_account_when_environment_unset(settings, database, mon
 
 # --- CSRF -----------------------------------------------------------------------
 
+
 async def test_forms_without_csrf_token_are_forbidden(client, database):
     public_id = make_ticket(database)
     miss_id = make_miss(database, "skjermen min blinker")
-    no_token = await client.post("/login", data={"username": ADMIN, "password": ADMIN_PASSWORD},
-                                 allow_redirects=False)
+    no_token = await client.post(
+        "/login", data={"username": ADMIN, "password": ADMIN_PASSWORD}, allow_redirects=False
+    )
     assert no_token.status == 403
     await login(client)
     for path, data in [
@@ -175,9 +205,20 @@ XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 async def test_user_text_is_escaped_everywhere(client, database):
-    public_id = make_ticket(database, summary=XSS, description=XSS, requester_name=XSS,
-                            transcript=[{"sender": "user", "text": XSS, "timestamp": None,
-                                         "buttons": [{"title": XSS, "payload": "/x"}]}])
+    public_id = make_ticket(
+        database,
+        summary=XSS,
+        description=XSS,
+        requester_name=XSS,
+        transcript=[
+            {
+                "sender": "user",
+                "text": XSS,
+                "timestamp": None,
+                "buttons": [{"title": XSS, "payload": "/x"}],
+            }
+        ],
+    )
     make_miss(database, XSS)
     await login(client)
     for path in ("/staff/", f"/staff/tickets/{public_id}", "/staff/misses"):
@@ -207,12 +248,24 @@ async def test_unknown_ticket_gives_friendly_404(client):
 
 # --- queue and ticket page -------------------------------------------------------
 
+
 async def test_queue_filters_search_and_counts(client, database):
     make_ticket(database, summary="Teams-kamera svart", municipality="Molde", priority="hoy")
-    make_ticket(database, summary="Mistet mobilen", category="two_factor",
-                municipality="Rauma", status="under_arbeid")
-    make_ticket(database, summary="Ny PC", category="pc_replacement", municipality="Aukra",
-                status="lukket", priority="kritisk")
+    make_ticket(
+        database,
+        summary="Mistet mobilen",
+        category="two_factor",
+        municipality="Rauma",
+        status="under_arbeid",
+    )
+    make_ticket(
+        database,
+        summary="Ny PC",
+        category="pc_replacement",
+        municipality="Aukra",
+        status="lukket",
+        priority="kritisk",
+    )
     await login(client)
     html = await (await client.get("/staff/?municipality=Rauma")).text()
     assert "Mistet mobilen" in html and "Teams-kamera svart" not in html
@@ -225,8 +278,7 @@ async def test_queue_filters_search_and_counts(client, database):
     api = await (await client.get("/api/tickets?category=two_factor")).json()
     assert [t["summary"] for t in api["items"]] == ["Mistet mobilen"]
     counts = (await (await client.get("/api/tickets")).json())["counts"]
-    assert counts == {"ny": 1, "under_arbeid": 1, "venter_paa_bruker": 0, "lost": 0,
-                      "lukket": 1}
+    assert counts == {"ny": 1, "under_arbeid": 1, "venter_paa_bruker": 0, "lost": 0, "lukket": 1}
 
 
 async def test_search_treats_like_wildcards_literally(client, database):
@@ -256,28 +308,43 @@ async def test_ticket_page_shows_chat_and_records_changes(client, database):
     assert "Kameraet virker ikke i Teams" in html
     assert "Klikket på knappen «Nei»" in html
     token = csrf_from(html)
-    response = await client.post(f"/staff/tickets/{public_id}", data={
-        "csrf_token": token, "status": "under_arbeid", "priority": "normal",
-        "assignee": "ola", "note": "Ringer brukeren i morgen."}, allow_redirects=False)
+    response = await client.post(
+        f"/staff/tickets/{public_id}",
+        data={
+            "csrf_token": token,
+            "status": "under_arbeid",
+            "priority": "normal",
+            "assignee": "ola",
+            "note": "Ringer brukeren i morgen.",
+        },
+        allow_redirects=False,
+    )
     assert response.status == 303
     page = await (await client.get(f"/staff/tickets/{public_id}")).text()
     assert "endret status fra\n" in page or "endret status fra" in page
     assert "«Under arbeid»" in page and "Ringer brukeren i morgen." in page
-    rows = database.run(lambda s: [(a.actor, a.action, a.field, a.old_value, a.new_value)
-                                   for a in s.execute(select(TicketAudit)
-                                                      .order_by(TicketAudit.id)).scalars()])
-    assert rows == [("rakel", "created", None, None, None),
-                    (ADMIN, "changed", "status", "ny", "under_arbeid"),
-                    (ADMIN, "changed", "assignee", None, "ola"),
-                    (ADMIN, "note", None, None, None)]
+    rows = database.run(
+        lambda s: [
+            (a.actor, a.action, a.field, a.old_value, a.new_value)
+            for a in s.execute(select(TicketAudit).order_by(TicketAudit.id)).scalars()
+        ]
+    )
+    assert rows == [
+        ("rakel", "created", None, None, None),
+        (ADMIN, "changed", "status", "ny", "under_arbeid"),
+        (ADMIN, "changed", "assignee", None, "ola"),
+        (ADMIN, "note", None, None, None),
+    ]
 
 
 async def test_invalid_status_changes_nothing(client, database):
     public_id = make_ticket(database)
     await login(client)
     token = await page_token(client, f"/staff/tickets/{public_id}")
-    response = await client.post(f"/staff/tickets/{public_id}", data={
-        "csrf_token": token, "status": "slettet", "note": "skal ikke lagres"})
+    response = await client.post(
+        f"/staff/tickets/{public_id}",
+        data={"csrf_token": token, "status": "slettet", "note": "skal ikke lagres"},
+    )
     assert response.status == 400
     assert "Ingenting ble endret" in await response.text()
     notes = database.run(lambda s: s.execute(select(func.count(TicketNote.id))).scalar_one())
@@ -286,18 +353,22 @@ async def test_invalid_status_changes_nothing(client, database):
 
 # --- JSON API ---------------------------------------------------------------------
 
+
 async def test_api_get_patch_and_note(client, database):
     public_id = make_ticket(database)
     await login(client)
     detail = await (await client.get(f"/api/tickets/{public_id}")).json()
     assert detail["transcript"][2]["clicked"] == "Nei"
-    response = await client.patch(f"/api/tickets/{public_id}",
-                                  json={"priority": "kritisk", "assignee": "kari"})
+    response = await client.patch(
+        f"/api/tickets/{public_id}", json={"priority": "kritisk", "assignee": "kari"}
+    )
     assert response.status == 200
     body = await response.json()
     assert body["priority"] == "kritisk"
-    assert [(a["field"], a["new_value"]) for a in body["audit"] if a["action"] == "changed"] \
-        == [("priority", "kritisk"), ("assignee", "kari")]
+    assert [(a["field"], a["new_value"]) for a in body["audit"] if a["action"] == "changed"] == [
+        ("priority", "kritisk"),
+        ("assignee", "kari"),
+    ]
     note = await client.post(f"/api/tickets/{public_id}/notes", json={"text": "Sjekket lisens"})
     assert note.status == 201
     detail = await (await client.get(f"/api/tickets/{public_id}")).json()
@@ -305,16 +376,29 @@ async def test_api_get_patch_and_note(client, database):
     assert detail["notes"][0]["author"] == ADMIN
 
 
-@pytest.mark.parametrize("body,kwargs,status,error", [
-    ({"status": "borte"}, {}, 400, "invalid_parameter"),
-    ({"summary": "ny tekst"}, {}, 400, "invalid_parameter"),
-    ({}, {}, 400, "invalid_parameter"),
-    (None, {"data": "status=lukket",
-            "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 415,
-     "unsupported_media_type"),
-    (None, {"data": "{ikke json", "headers": {"Content-Type": "application/json"}}, 400,
-     "invalid_json"),
-])
+@pytest.mark.parametrize(
+    "body,kwargs,status,error",
+    [
+        ({"status": "borte"}, {}, 400, "invalid_parameter"),
+        ({"summary": "ny tekst"}, {}, 400, "invalid_parameter"),
+        ({}, {}, 400, "invalid_parameter"),
+        (
+            None,
+            {
+                "data": "status=lukket",
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            },
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            None,
+            {"data": "{ikke json", "headers": {"Content-Type": "application/json"}},
+            400,
+            "invalid_json",
+        ),
+    ],
+)
 async def test_api_rejects_bad_updates(client, database, body, kwargs, status, error):
     public_id = make_ticket(database)
     await login(client)
@@ -323,8 +407,11 @@ async def test_api_rejects_bad_updates(client, database, body, kwargs, status, e
     response = await client.patch(f"/api/tickets/{public_id}", **kwargs)
     assert response.status == status
     assert (await response.json())["error"] == error
-    changed = database.run(lambda s: s.execute(
-        select(func.count(TicketAudit.id)).where(TicketAudit.action == "changed")).scalar_one())
+    changed = database.run(
+        lambda s: s.execute(
+            select(func.count(TicketAudit.id)).where(TicketAudit.action == "changed")
+        ).scalar_one()
+    )
     assert changed == 0
 
 
@@ -359,8 +446,10 @@ async def test_staff_notes_are_masked_for_personal_data(client, database):
     public_id = make_ticket(database)
     await login(client)
     token = await page_token(client, f"/staff/tickets/{public_id}")
-    await client.post(f"/staff/tickets/{public_id}", data={
-        "csrf_token": token, "note": "Brukeren ringte fra +47 912 34 567 i dag."})
+    await client.post(
+        f"/staff/tickets/{public_id}",
+        data={"csrf_token": token, "note": "Brukeren ringte fra +47 912 34 567 i dag."},
+    )
     html = await (await client.get(f"/staff/tickets/{public_id}")).text()
     assert "[telefonnummer fjernet]" in html and "912 34 567" not in html
 

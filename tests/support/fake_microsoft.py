@@ -64,20 +64,32 @@ class FakeMicrosoft:
     # --- tokens ----------------------------------------------------------------
     def claims(self, **overrides: Any) -> dict[str, Any]:
         now = int(time.time())
-        claims = {"iss": ISSUER, "aud": APP_ID, "iat": now, "nbf": now - 5,
-                  "exp": now + 3600, "serviceurl": self.service_url}
+        claims = {
+            "iss": ISSUER,
+            "aud": APP_ID,
+            "iat": now,
+            "nbf": now - 5,
+            "exp": now + 3600,
+            "serviceurl": self.service_url,
+        }
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
     def sign(self, key: rsa.RSAPrivateKey | None = None, kid: str = KID, **claims: Any) -> str:
-        return jwt.encode(self.claims(**claims), key or self.key, algorithm="RS256",
-                          headers={"kid": kid})
+        return jwt.encode(
+            self.claims(**claims), key or self.key, algorithm="RS256", headers={"kid": kid}
+        )
 
     # --- the server --------------------------------------------------------------
     def _app(self) -> web.Application:
         async def openid(_: web.Request) -> web.Response:
-            return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.url}/keys",
-                                      "id_token_signing_alg_values_supported": ["RS256"]})
+            return web.json_response(
+                {
+                    "issuer": ISSUER,
+                    "jwks_uri": f"{self.url}/keys",
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                }
+            )
 
         async def keys(_: web.Request) -> web.Response:
             jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
@@ -93,17 +105,20 @@ class FakeMicrosoft:
             access = f"fake-access-{uuid.uuid4().hex}"
             with self._lock:
                 self.issued_tokens.append(access)
-            return web.json_response({"token_type": "Bearer", "expires_in": 3599,
-                                      "access_token": access})
+            return web.json_response(
+                {"token_type": "Bearer", "expires_in": 3599, "access_token": access}
+            )
 
         async def activities(request: web.Request) -> web.Response:
             body = await request.json()
             with self._lock:
-                self.activities.append({
-                    "conversation": request.match_info["conversation"],
-                    "authorization": request.headers.get("Authorization"),
-                    "activity": body,
-                })
+                self.activities.append(
+                    {
+                        "conversation": request.match_info["conversation"],
+                        "authorization": request.headers.get("Authorization"),
+                        "activity": body,
+                    }
+                )
             return web.json_response({"id": f"activity-{uuid.uuid4().hex[:8]}"}, status=201)
 
         app = web.Application()
@@ -143,8 +158,9 @@ class FakeMicrosoft:
         with self._lock:
             return [r for r in self.activities if r["conversation"] == conversation]
 
-    def wait_replies(self, conversation: str, count: int = 1,
-                     timeout: float = 60) -> list[dict[str, Any]]:
+    def wait_replies(
+        self, conversation: str, count: int = 1, timeout: float = 60
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.replies(conversation)

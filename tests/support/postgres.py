@@ -40,33 +40,76 @@ class ThrowawayCluster:
 
     def start(self) -> str:
         if not (PG_BIN / "initdb").exists():
-            raise RuntimeError(f"PostgreSQL 15 is not installed in {PG_BIN} "
-                               "(scripts/test-deps.sh installs it); or set RAKEL_TEST_PG_URL")
+            raise RuntimeError(
+                f"PostgreSQL 15 is not installed in {PG_BIN} "
+                "(scripts/test-deps.sh installs it); or set RAKEL_TEST_PG_URL"
+            )
         if os.geteuid() == 0:
             shutil.chown(self.root, OS_USER, OS_USER)
-        self._run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
-                   "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        self._run(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        )
         # fsync off: a crash only loses this throwaway cluster; tests run faster.
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c max_connections=120")
-        self._run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l",
-                   str(self.root / "server.log"), "-w", "-t", "60", "-o", options, "start"])
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c max_connections=120"
+        )
+        self._run(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            ]
+        )
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
         if self.data.exists():
-            subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data),
-                                         "-m", "fast", "-w", "stop"]),
-                           capture_output=True, check=False, timeout=60)
+            subprocess.run(
+                _as_postgres(
+                    [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
+                ),
+                capture_output=True,
+                check=False,
+                timeout=60,
+            )
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _run(self, command: list[str]) -> None:
-        result = subprocess.run(_as_postgres(command), capture_output=True, text=True,
-                                cwd=self.root, check=False, timeout=120)
+        result = subprocess.run(
+            _as_postgres(command),
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            check=False,
+            timeout=120,
+        )
         if result.returncode != 0:
             log = self.root / "server.log"
-            raise RuntimeError(f"{command[0]} failed: {result.stderr or result.stdout}\n"
-                               f"{log.read_text() if log.exists() else ''}")
+            raise RuntimeError(
+                f"{command[0]} failed: {result.stderr or result.stdout}\n"
+                f"{log.read_text() if log.exists() else ''}"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -91,8 +134,7 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield make_url(postgres_server).set(database=name).render_as_string(
-            hide_password=False)
+        yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

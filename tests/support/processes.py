@@ -74,7 +74,10 @@ class Rakel:
         with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "run", name],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.processes[name] = process

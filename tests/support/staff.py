@@ -20,11 +20,13 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def staff_settings(var_dir: Path) -> Settings:
-    return load_settings({
-        "RAKEL_VAR_DIR": str(var_dir),
-        "RAKEL_DB_URL": f"sqlite:///{var_dir / 'rakel.db'}",
-        "RAKEL_TRACKER_DB_URL": f"sqlite:///{var_dir / 'tracker.db'}",
-    })
+    return load_settings(
+        {
+            "RAKEL_VAR_DIR": str(var_dir),
+            "RAKEL_DB_URL": f"sqlite:///{var_dir / 'rakel.db'}",
+            "RAKEL_TRACKER_DB_URL": f"sqlite:///{var_dir / 'tracker.db'}",
+        }
+    )
 
 
 def migrated(settings: Settings) -> Database:
@@ -36,22 +38,49 @@ def migrated(settings: Settings) -> Database:
 def make_ticket(database: Database, **fields: Any) -> str:
     """Insert a ticket the way the ticket form stores it; returns its public id."""
     now = datetime.now(timezone.utc)
-    transcript = fields.pop("transcript", [
-        {"sender": "user", "text": "Kameraet virker ikke i Teams",
-         "timestamp": (now - timedelta(minutes=3)).isoformat(), "buttons": [], "payload": None},
-        {"sender": "bot", "text": "Hjalp dette?",
-         "timestamp": (now - timedelta(minutes=2)).isoformat(),
-         "buttons": [{"title": "Ja", "payload": "/affirm"},
-                     {"title": "Nei", "payload": "/deny"}], "payload": None},
-        {"sender": "user", "text": "/deny", "timestamp": (now - timedelta(minutes=1)).timestamp(),
-         "buttons": [], "payload": "/deny"},
-    ])
+    transcript = fields.pop(
+        "transcript",
+        [
+            {
+                "sender": "user",
+                "text": "Kameraet virker ikke i Teams",
+                "timestamp": (now - timedelta(minutes=3)).isoformat(),
+                "buttons": [],
+                "payload": None,
+            },
+            {
+                "sender": "bot",
+                "text": "Hjalp dette?",
+                "timestamp": (now - timedelta(minutes=2)).isoformat(),
+                "buttons": [
+                    {"title": "Ja", "payload": "/affirm"},
+                    {"title": "Nei", "payload": "/deny"},
+                ],
+                "payload": None,
+            },
+            {
+                "sender": "user",
+                "text": "/deny",
+                "timestamp": (now - timedelta(minutes=1)).timestamp(),
+                "buttons": [],
+                "payload": "/deny",
+            },
+        ],
+    )
     values: dict[str, Any] = {
-        "channel": "rest", "conversation_id": "conv-1", "requester_id": "conv-1",
-        "requester_name": "Kari Nordmann", "municipality": "Molde", "category": "teams",
-        "priority": "normal", "summary": "Kamera virker ikke", "status": "ny",
-        "description": "Kameraet er svart i Teams-møter.", "created_at": now,
-        "updated_at": now, **fields,
+        "channel": "rest",
+        "conversation_id": "conv-1",
+        "requester_id": "conv-1",
+        "requester_name": "Kari Nordmann",
+        "municipality": "Molde",
+        "category": "teams",
+        "priority": "normal",
+        "summary": "Kamera virker ikke",
+        "status": "ny",
+        "description": "Kameraet er svart i Teams-møter.",
+        "created_at": now,
+        "updated_at": now,
+        **fields,
     }
     values["transcript"] = json.dumps(transcript)
 
@@ -66,11 +95,18 @@ def make_ticket(database: Database, **fields: Any) -> str:
     return database.run(work)
 
 
-def make_miss(database: Database, text: str, kind: str = "fallback",
-              conversation_id: str = "conv-miss") -> int:
+def make_miss(
+    database: Database, text: str, kind: str = "fallback", conversation_id: str = "conv-miss"
+) -> int:
     def work(session):  # type: ignore[no-untyped-def]
-        miss = NluMiss(conversation_id=conversation_id, channel="rest", kind=kind, text=text,
-                       predicted_intent="nlu_fallback", confidence=0.31)
+        miss = NluMiss(
+            conversation_id=conversation_id,
+            channel="rest",
+            kind=kind,
+            text=text,
+            predicted_intent="nlu_fallback",
+            confidence=0.31,
+        )
         session.add(miss)
         session.flush()
         return miss.id

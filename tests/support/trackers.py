@@ -9,8 +9,13 @@ from rasa_sdk import Tracker
 
 
 def parse_data(
-    text: str, intent: str, confidence: float = 0.9, *, article: str | None = None,
-    ranking: list[tuple[str, float]] | None = None, entities: list[dict] | None = None,
+    text: str,
+    intent: str,
+    confidence: float = 0.9,
+    *,
+    article: str | None = None,
+    ranking: list[tuple[str, float]] | None = None,
+    entities: list[dict] | None = None,
 ) -> dict[str, Any]:
     """An NLU result as Rasa puts it into `latest_message`."""
     message: dict[str, Any] = {
@@ -38,20 +43,39 @@ def parse_data(
 
 
 def tracker(
-    latest: dict[str, Any], *, slots: dict[str, Any] | None = None,
-    history: list[dict[str, Any]] | None = None, sender: str = "user-1",
-    channel: str = "rest", message_id: str | None = None,
+    latest: dict[str, Any],
+    *,
+    slots: dict[str, Any] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    sender: str = "user-1",
+    channel: str = "rest",
+    message_id: str | None = None,
 ) -> Tracker:
     # Rasa gives every user message an id (uuid4 hex) unless the channel sets one.
-    user_event = {"event": "user", "text": latest["text"], "parse_data": latest,
-                  "input_channel": channel, "message_id": message_id or uuid.uuid4().hex}
+    user_event = {
+        "event": "user",
+        "text": latest["text"],
+        "parse_data": latest,
+        "input_channel": channel,
+        "message_id": message_id or uuid.uuid4().hex,
+    }
     return Tracker(
-        sender_id=sender, slots=slots or {}, latest_message=latest,
-        events=[*(history or []), user_event], paused=False, followup_action=None,
-        active_loop={}, latest_action_name="action_listen",
+        sender_id=sender,
+        slots=slots or {},
+        latest_message=latest,
+        events=[*(history or []), user_event],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
     )
 
 
 def user_event(text: str, intent: str, **kwargs: Any) -> dict[str, Any]:
-    return {"event": "user", "text": text, "parse_data": parse_data(text, intent, **kwargs),
-            "input_channel": "rest", "message_id": uuid.uuid4().hex}
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": parse_data(text, intent, **kwargs),
+        "input_channel": "rest",
+        "message_id": uuid.uuid4().hex,
+    }

@@ -79,8 +79,13 @@ class Worker:
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run", "worker"], cwd=ROOT, env=self.env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                [sys.executable, "-m", "bot.cli", "run", "worker"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.process and self.process.poll() is None:
@@ -93,27 +98,35 @@ class Worker:
 
 def worker_env(tmp_path: Path, db_url: str, itsm: FakeItsm) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "PYTHONPATH": str(ROOT),
-        "RAKEL_VAR_DIR": str(tmp_path / "var"),
-        "RAKEL_DB_URL": db_url,
-        "RAKEL_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
-        "RAKEL_ITSM_URL": itsm.url,
-        "RAKEL_ITSM_TIMEOUT_SECONDS": "2",
-        "RAKEL_OUTBOX_LEASE_SECONDS": "3",
-        "RAKEL_ITSM_RETRY_BASE_SECONDS": "0.2",
-        "RAKEL_ITSM_RETRY_MAX_SECONDS": "1",
-        "RAKEL_WORKER_POLL_SECONDS": "0.2",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "RAKEL_VAR_DIR": str(tmp_path / "var"),
+            "RAKEL_DB_URL": db_url,
+            "RAKEL_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+            "RAKEL_ITSM_URL": itsm.url,
+            "RAKEL_ITSM_TIMEOUT_SECONDS": "2",
+            "RAKEL_OUTBOX_LEASE_SECONDS": "3",
+            "RAKEL_ITSM_RETRY_BASE_SECONDS": "0.2",
+            "RAKEL_ITSM_RETRY_MAX_SECONDS": "1",
+            "RAKEL_WORKER_POLL_SECONDS": "0.2",
+        }
+    )
     return env
 
 
 def make_tickets(db: Database, count: int) -> list[str]:
     def work(session):
         for n in range(count):
-            create_ticket(session, channel="rest", conversation_id=f"c{n}",
-                          requester_id=f"u{n}", category="teams", outbox=True,
-                          description=f"Teams virker ikke, sak {n}")
+            create_ticket(
+                session,
+                channel="rest",
+                conversation_id=f"c{n}",
+                requester_id=f"u{n}",
+                category="teams",
+                outbox=True,
+                description=f"Teams virker ikke, sak {n}",
+            )
         return list(session.execute(select(OutboxMessage.idempotency_key)).scalars())
 
     return db.run(work)
@@ -128,8 +141,9 @@ async def wait_until(condition, timeout: float, what: str) -> None:
 
 
 def pending(db: Database) -> int:
-    return db.run(lambda s: s.query(OutboxMessage)
-                  .filter(OutboxMessage.delivered_at.is_(None)).count())
+    return db.run(
+        lambda s: s.query(OutboxMessage).filter(OutboxMessage.delivered_at.is_(None)).count()
+    )
 
 
 async def test_every_ticket_arrives_once_despite_errors_outage_and_kill(tmp_path):
@@ -140,8 +154,8 @@ async def test_every_ticket_arrives_once_despite_errors_outage_and_kill(tmp_path
     assert db.run(lambda s: s.query(Ticket).count()) == 8
 
     itsm = FakeItsm()
-    itsm.fail_first = 3          # HTTP 500 for the first three requests
-    itsm.hang_on = {6}           # the sixth request: accepted, then the worker dies
+    itsm.fail_first = 3  # HTTP 500 for the first three requests
+    itsm.hang_on = {6}  # the sixth request: accepted, then the worker dies
     await itsm.start()
     worker = Worker(worker_env(tmp_path, db.url, itsm), tmp_path / "worker.log")
     try:
@@ -149,16 +163,21 @@ async def test_every_ticket_arrives_once_despite_errors_outage_and_kill(tmp_path
         await asyncio.wait_for(itsm.hanging.wait(), 60)
         worker.kill(signal.SIGKILL)
         in_flight = itsm.received[5]
-        delivered = db.run(lambda s: s.execute(
-            select(OutboxMessage.delivered_at)
-            .where(OutboxMessage.idempotency_key == in_flight)).scalar_one())
+        delivered = db.run(
+            lambda s: s.execute(
+                select(OutboxMessage.delivered_at).where(OutboxMessage.idempotency_key == in_flight)
+            ).scalar_one()
+        )
         assert delivered is None, "the killed worker cannot have recorded the delivery"
 
         # The ITSM goes down; a new worker keeps trying until it is back.
         await itsm.stop()
         worker.start()
-        await wait_until(lambda: "Cannot connect" in worker.output(), 30,
-                         "a delivery attempt while the ITSM is down")
+        await wait_until(
+            lambda: "Cannot connect" in worker.output(),
+            30,
+            "a delivery attempt while the ITSM is down",
+        )
         await itsm.start()
         await wait_until(lambda: pending(db) == 0, 60, "all outbox rows delivered")
     finally:
@@ -168,10 +187,14 @@ async def test_every_ticket_arrives_once_despite_errors_outage_and_kill(tmp_path
     counts = collections.Counter(itsm.received)
     assert set(itsm.accepted) == set(keys) and len(itsm.accepted) == 8
     assert counts[in_flight] >= 2, "the in-flight ticket was re-sent with the same key"
-    assert {body["id"] for body in itsm.accepted.values()} == {
-        f"RAK-{1001 + n}" for n in range(8)}
-    audits = db.run(lambda s: s.execute(
-        select(TicketAudit.ticket_id).where(TicketAudit.action == "delivered")).scalars().all())
+    assert {body["id"] for body in itsm.accepted.values()} == {f"RAK-{1001 + n}" for n in range(8)}
+    audits = db.run(
+        lambda s: (
+            s.execute(select(TicketAudit.ticket_id).where(TicketAudit.action == "delivered"))
+            .scalars()
+            .all()
+        )
+    )
     assert sorted(audits) == list(range(1, 9)), "each delivery recorded exactly once"
     output = worker.output()
     assert "HTTP 500" in output and "retry in" in output
@@ -186,8 +209,9 @@ async def test_two_workers_share_the_outbox_on_postgres(tmp_path, postgres_url):
     itsm = FakeItsm()
     itsm.delay = 0.05
     await itsm.start()
-    workers = [Worker(worker_env(tmp_path, postgres_url, itsm), tmp_path / f"w{n}.log")
-               for n in range(2)]
+    workers = [
+        Worker(worker_env(tmp_path, postgres_url, itsm), tmp_path / f"w{n}.log") for n in range(2)
+    ]
     try:
         for worker in workers:
             worker.start()

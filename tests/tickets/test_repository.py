@@ -20,9 +20,15 @@ from bot.tickets.repository import (
 )
 
 VALID_FNR = "15076500565"  # synthetic, valid mod-11 check digits
-FIELDS = dict(channel="rest", conversation_id="conv-1", requester_id="kari",
-              category="two_factor", municipality="Molde", priority="hoy",
-              description="Mistet mobilen med Authenticator")
+FIELDS = dict(
+    channel="rest",
+    conversation_id="conv-1",
+    requester_id="kari",
+    category="two_factor",
+    municipality="Molde",
+    priority="hoy",
+    description="Mistet mobilen med Authenticator",
+)
 
 
 def make(db, **overrides):
@@ -32,8 +38,11 @@ def make(db, **overrides):
 def test_public_ids_follow_the_database_ids(db):
     first, second = make(db), make(db)
     assert (first.public_id, second.public_id) == ("RAK-1001", "RAK-1002")
-    audit = db.run(lambda s: s.execute(select(TicketAudit.action, TicketAudit.actor)
-                                        .where(TicketAudit.ticket_id == first.id)).all())
+    audit = db.run(
+        lambda s: s.execute(
+            select(TicketAudit.action, TicketAudit.actor).where(TicketAudit.ticket_id == first.id)
+        ).all()
+    )
     assert audit == [("created", "rakel")]
     assert db.run(lambda s: s.query(OutboxMessage).count()) == 0
 
@@ -45,15 +54,27 @@ def test_a_repeated_request_reuses_the_conversations_recent_ticket(db):
     assert again.public_id == first.public_id
     # Masking happens before the comparison: the stored text is the masked one.
     with_fnr = make(db, reuse_within=window, description=f"Fnr {VALID_FNR} ble avvist")
-    assert make(db, reuse_within=window,
-                description=f"Fnr {VALID_FNR} ble avvist").public_id == with_fnr.public_id
+    assert (
+        make(db, reuse_within=window, description=f"Fnr {VALID_FNR} ble avvist").public_id
+        == with_fnr.public_id
+    )
     other_text = make(db, reuse_within=window, description="Skjermen er helt svart")
     other_conversation = make(db, reuse_within=window, conversation_id="conv-2")
-    assert len({first.public_id, with_fnr.public_id, other_text.public_id,
-                other_conversation.public_id}) == 4
+    assert (
+        len(
+            {
+                first.public_id,
+                with_fnr.public_id,
+                other_text.public_id,
+                other_conversation.public_id,
+            }
+        )
+        == 4
+    )
 
     def age(session):
         session.get(Ticket, first.id).created_at = utcnow() - timedelta(minutes=31)
+
     db.run(age)
     later = make(db, reuse_within=window, outbox=True)
     assert later.public_id != first.public_id
@@ -63,9 +84,13 @@ def test_a_repeated_request_reuses_the_conversations_recent_ticket(db):
 
 
 def test_outbox_row_is_written_with_the_ticket(db):
-    ticket = make(db, outbox=True, transcript=[
-        {"sender": "user", "text": "hjelp", "timestamp": None, "buttons": None,
-         "payload": None}])
+    ticket = make(
+        db,
+        outbox=True,
+        transcript=[
+            {"sender": "user", "text": "hjelp", "timestamp": None, "buttons": None, "payload": None}
+        ],
+    )
     message = db.run(lambda s: s.query(OutboxMessage).one())
     payload = json.loads(message.payload)
     assert message.ticket_id == ticket.id and message.delivered_at is None
@@ -74,8 +99,11 @@ def test_outbox_row_is_written_with_the_ticket(db):
 
 
 def test_personal_data_is_masked_before_storage(db):
-    ticket = make(db, description=f"Fnr {VALID_FNR}, passord: Hemmelig123, tlf 912 34 567",
-                  transcript=[{"sender": "user", "text": f"mitt fnr er {VALID_FNR}"}])
+    ticket = make(
+        db,
+        description=f"Fnr {VALID_FNR}, passord: Hemmelig123, tlf 912 34 567",
+        transcript=[{"sender": "user", "text": f"mitt fnr er {VALID_FNR}"}],
+    )
     stored = db.run(lambda s: s.get(Ticket, ticket.id))
     for text in (stored.description, stored.summary, stored.transcript):
         assert VALID_FNR not in text and "Hemmelig123" not in text and "912 34 567" not in text
@@ -84,8 +112,9 @@ def test_personal_data_is_masked_before_storage(db):
     assert "[telefonnummer fjernet]" in stored.description
 
 
-@pytest.mark.parametrize("bad", [{"priority": "urgent"}, {"municipality": "Oslo"},
-                                 {"description": "   "}])
+@pytest.mark.parametrize(
+    "bad", [{"priority": "urgent"}, {"municipality": "Oslo"}, {"description": "   "}]
+)
 def test_invalid_fields_store_nothing(db, bad):
     with pytest.raises(TicketError):
         make(db, **bad)
@@ -98,8 +127,7 @@ def test_updates_and_notes_leave_an_audit_trail(db):
 
     def work(session):
         row = session.get(Ticket, ticket.id)
-        update_ticket(session, row, "ola", status="under_arbeid", priority="hoy",
-                      assignee="ola")
+        update_ticket(session, row, "ola", status="under_arbeid", priority="hoy", assignee="ola")
         add_note(session, row, "ola", "Ringte brukeren på 91234567")
         return row
 
@@ -107,15 +135,23 @@ def test_updates_and_notes_leave_an_audit_trail(db):
     row = db.run(lambda s: s.get(Ticket, ticket.id))
     assert (row.status, row.assignee) == ("under_arbeid", "ola")
     assert row.updated_at > row.created_at
-    changes = db.run(lambda s: s.execute(
-        select(TicketAudit.action, TicketAudit.field, TicketAudit.old_value,
-               TicketAudit.new_value).order_by(TicketAudit.id)).all())
+    changes = db.run(
+        lambda s: s.execute(
+            select(
+                TicketAudit.action, TicketAudit.field, TicketAudit.old_value, TicketAudit.new_value
+            ).order_by(TicketAudit.id)
+        ).all()
+    )
     # priority was already "hoy": no audit row for a non-change.
-    assert changes == [("created", None, None, None),
-                       ("changed", "status", "ny", "under_arbeid"),
-                       ("changed", "assignee", None, "ola"), ("note", None, None, None)]
+    assert changes == [
+        ("created", None, None, None),
+        ("changed", "status", "ny", "under_arbeid"),
+        ("changed", "assignee", None, "ola"),
+        ("note", None, None, None),
+    ]
     assert db.run(lambda s: s.query(TicketNote.text).scalar()) == (
-        "Ringte brukeren på [telefonnummer fjernet]")
+        "Ringte brukeren på [telefonnummer fjernet]"
+    )
     with pytest.raises(TicketError):
         db.run(lambda s: update_ticket(s, s.get(Ticket, ticket.id), "ola", status="borte"))
 
@@ -128,9 +164,17 @@ def test_status_lookup_only_finds_the_requesters_own_tickets(db):
     assert db.run(lambda s: find_for_requester(s, "RAK-1999", "kari")) is None
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Hva er status på RAK-1042?", 42), ("rak-1001", 1), ("sak 1005", 5),
-    ("RAK-1000", None), ("hva er status", None), ("RAK-12", None)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hva er status på RAK-1042?", 42),
+        ("rak-1001", 1),
+        ("sak 1005", 5),
+        ("RAK-1000", None),
+        ("hva er status", None),
+        ("RAK-12", None),
+    ],
+)
 def test_public_id_parsing(text, expected):
     assert parse_public_id(text) == expected
 

@@ -6,13 +6,21 @@ from bot.tickets.transcript import build_transcript, last_questions
 
 
 def user(text, intent, ts=1_790_000_000.0):
-    return {"event": "user", "text": text, "timestamp": ts,
-            "parse_data": {"intent": {"name": intent}}}
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": ts,
+        "parse_data": {"intent": {"name": intent}},
+    }
 
 
 def bot(text, buttons=None, ts=1_790_000_001.0):
-    return {"event": "bot", "text": text, "timestamp": ts,
-            "data": {"buttons": buttons} if buttons else {}}
+    return {
+        "event": "bot",
+        "text": text,
+        "timestamp": ts,
+        "data": {"buttons": buttons} if buttons else {},
+    }
 
 
 def test_transcript_keeps_order_buttons_and_clicked_titles():
@@ -34,18 +42,18 @@ def test_transcript_keeps_order_buttons_and_clicked_titles():
 def test_last_questions_skip_steering_messages_form_answers_and_old_tickets():
     events = [
         user("Teams starter ikke", "faq"),
-        {"event": "action", "name": "action_create_ticket"},   # handed off already
+        {"event": "action", "name": "action_create_ticket"},  # handed off already
         user("hei", "greet"),
         user("skriveren er tom for toner", "nlu_fallback"),
         user("/affirm", "affirm"),
         {"event": "active_loop", "name": "ticket_form"},
-        user("Molde", "faq"),                                   # a form answer
+        user("Molde", "faq"),  # a form answer
         {"event": "active_loop", "name": None},
         user("og skjermen flimrer, tlf 91234567", "faq"),
         user("ja", "affirm"),
     ]
     assert last_questions(events) == [
-        "skriveren er tom for toner", "og skjermen flimrer, tlf [telefonnummer fjernet]"]
-    assert last_questions(events, limit=1) == [
-        "og skjermen flimrer, tlf [telefonnummer fjernet]"]
-
+        "skriveren er tom for toner",
+        "og skjermen flimrer, tlf [telefonnummer fjernet]",
+    ]
+    assert last_questions(events, limit=1) == ["og skjermen flimrer, tlf [telefonnummer fjernet]"]
