@@ -4,7 +4,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export RAKEL_VENV := $(VENV)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup train migrate validate run test eval bench lint teams-package scaled-up scaled-down profile bench-scaled
+.PHONY: help setup train migrate validate run test test-fast eval bench lint format teams-package scaled-up scaled-down profile bench-scaled
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,11 +28,19 @@ run: train migrate ## set up, train if needed, start all processes (Ctrl-C stops
 test: setup ## set up if needed and run the whole test suite
 	@scripts/test.sh
 
+test-fast: setup ## the quick loop: every test that needs no trained model, browser or scaled profile
+	@python -m pytest -q -m "not e2e and not browser and not scaled and not postgres" $(ARGS)
+
 eval: train ## NLU cross-validation, held-out topic accuracy, test stories
 	@python -m bot.evaluate
 
-lint: setup ## ruff
+lint: setup ## ruff lint and format check
 	@ruff check bot tests scripts teams
+	@ruff format --check bot tests scripts teams
+
+format: setup ## apply ruff format and the fixable lint rules
+	@ruff format bot tests scripts teams
+	@ruff check --fix bot tests scripts teams
 
 bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 users
 	@python scripts/bench.py

@@ -118,6 +118,7 @@ def _profile(tmp_path: Path) -> ScaledProfile:
     return profile
 
 
+@pytest.mark.scaled  # runs the real nginx of the scaled profile
 def test_nginx_accepts_the_rendered_template(tmp_path):
     site = render_template(NGINX_TEMPLATE.read_text(), _profile(tmp_path).nginx_values())
     assert "server 127.0.0.1:5105 max_fails=1" in site and "server 127.0.0.1:5106" in site
@@ -176,6 +177,7 @@ class _Upstream(threading.Thread):
                 )
 
 
+@pytest.mark.scaled  # runs the real nginx of the scaled profile
 def test_real_nginx_resends_an_action_call_but_not_a_user_message(tmp_path):
     """A replica dies after the request reached it: nginx hands the action call to the
     other action server (the actions are idempotent per message), while the user's
