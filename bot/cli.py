@@ -3,6 +3,8 @@
 train             train the model if its inputs changed (cached by fingerprint)
 migrate           bring the database schema up to date
 validate          `rasa data validate` on domain, data and knowledge
+check-content     load the content catalogue and check every article against the
+                  annual report (schema, examples, grounding); exit 1 on a problem
 run rasa|actions|web
                   start one process (the Procfile uses these)
 banner            print where every process listens
@@ -143,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("train").add_argument("--force", action="store_true")
     sub.add_parser("migrate")
     sub.add_parser("validate")
+    sub.add_parser("check-content")
     sub.add_parser("banner")
     sub.add_parser(
         "retention",
@@ -170,6 +173,14 @@ def main(argv: list[str] | None = None) -> int:
         migrate.upgrade(database)
         database.dispose()
         print(f"database up to date: {safe_url(settings.db_url)}")
+    elif args.command == "check-content":
+        from bot.content.grounding import check_catalogue
+
+        problems = check_catalogue(settings.knowledge_dir)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"content: {'OK' if not problems else f'{len(problems)} problem(s)'}")
+        return 1 if problems else 0
     elif args.command == "validate":
         import subprocess
 

@@ -5,9 +5,11 @@ hashes everything that decides the model: config, domain, training data, knowled
 articles, and the versions of Rasa and the spaCy pipeline. Training on 2 cores takes
 minutes; starting Rakel or the tests again with the same inputs takes none.
 
-Knowledge articles feed the ResponseSelector: their titles and answers become the
-`utter_faq/<id>` responses it learns to pick between, generated into
-`var/build/data/` at train time so knowledge/ stays the single source.
+The content catalogue (knowledge/) feeds the training data: article examples become
+`faq/<id>` NLU data, titles and answers the `utter_faq/<id>` responses the
+ResponseSelector picks between, municipality words the lookup table; all generated
+into `var/build/data/` at train time (bot.content.training_data), so knowledge/
+stays the single source.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-from bot.knowledge import KnowledgeBase
+from bot.content import training_data
+from bot.content.catalogue import catalogue
+from bot.content.render import KnowledgeBase
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
 CONFIG = PROJECT_ROOT / "config.yml"
@@ -41,29 +43,22 @@ def models_dir(settings: Settings) -> Path:
     return Path(os.environ.get("RAKEL_MODEL_DIR", settings.var_dir / "models"))
 
 
-def write_knowledge_responses(settings: Settings) -> Path:
-    """Generate `utter_faq/<id>` responses from knowledge/ for the ResponseSelector."""
-    knowledge = KnowledgeBase.from_settings(settings)
-    responses = {
-        # Rendered (contacts filled in): Rasa would warn about unfilled {placeholders}.
-        f"utter_faq/{article.id}": [{"text": f"{article.title}. {knowledge.render(article)}"}]
-        for article in sorted(knowledge.articles.values(), key=lambda a: a.id)
-    }
-    out = build_dir(settings)
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "knowledge_responses.yml"
-    content = "# Generated from knowledge/ by bot.train - do not edit.\n" + yaml.safe_dump(
-        {"version": "3.1", "responses": responses}, allow_unicode=True, sort_keys=True
+def write_catalogue_data(settings: Settings) -> Path:
+    """Generate the catalogue's NLU data and responses into the build folder."""
+    return training_data.write(
+        catalogue(settings.knowledge_dir),
+        KnowledgeBase.from_settings(settings),
+        build_dir(settings),
     )
-    if not target.exists() or target.read_text(encoding="utf-8") != content:
-        target.write_text(content, encoding="utf-8")
-    return out
 
 
 def _input_files(settings: Settings) -> list[Path]:
+    """Everything that decides the model: Rasa's files, the hand-written data and the
+    data generated from the catalogue (so survey notes or comments elsewhere in
+    knowledge/ never cause a retrain)."""
     files = [CONFIG, DOMAIN]
     files += sorted(DATA.rglob("*.yml"))
-    files += sorted(Path(settings.knowledge_dir).rglob("*.yml"))
+    files += sorted(write_catalogue_data(settings).glob("*.yml"))
     return files
 
 
@@ -80,7 +75,7 @@ def fingerprint(settings: Settings) -> str:
     for path in _input_files(settings):
         digest.update(
             str(
-                path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+                path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path.name
             ).encode()
         )
         digest.update(path.read_bytes())
@@ -88,7 +83,7 @@ def fingerprint(settings: Settings) -> str:
 
 
 def data_paths(settings: Settings) -> list[str]:
-    return [str(DATA), str(write_knowledge_responses(settings))]
+    return [str(DATA), str(write_catalogue_data(settings))]
 
 
 def nlu_data_dir(settings: Settings) -> Path:
@@ -97,7 +92,8 @@ def nlu_data_dir(settings: Settings) -> Path:
     target = settings.var_dir / "build" / "nlu"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(DATA / "nlu", target)
-    shutil.copy(write_knowledge_responses(settings) / "knowledge_responses.yml", target)
+    for generated in write_catalogue_data(settings).glob("*.yml"):
+        shutil.copy(generated, target)
     return target
 
 
@@ -135,7 +131,14 @@ def ensure_model(settings: Settings | None = None, force: bool = False) -> Path:
             name,
         ]
         started = time.monotonic()
-        subprocess.run(command, check=True, cwd=PROJECT_ROOT)
+        # Rasa imports our NLU components (bot.nlu) by module path: from this checkout.
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
+            ),
+        }
+        subprocess.run(command, check=True, cwd=PROJECT_ROOT, env=env)
         seconds = time.monotonic() - started
         os.replace(Path(tmp) / f"{name}.tar.gz", target)
     # Recorded for `make bench`, which reports training time without retraining.

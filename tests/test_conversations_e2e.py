@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from bot.knowledge import KnowledgeBase
+from bot.content.render import KnowledgeBase
 from bot.settings import load_settings
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.knowledge import KnowledgeBase
+from bot.content.render import KnowledgeBase
 from bot.settings import load_settings
 
 pytestmark = pytest.mark.e2e

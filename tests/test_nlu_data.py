@@ -9,8 +9,9 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from bot.settings import PROJECT_ROOT
-from bot.topics import TopicMap
+from bot.content.catalogue import catalogue
+from bot.settings import PROJECT_ROOT, load_settings
+from bot.train import write_catalogue_data
 
 HELDOUT = PROJECT_ROOT / "tests" / "data" / "heldout_nlu.yml"
 
@@ -21,8 +22,33 @@ def normalise(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def training():
-    return load_data(str(PROJECT_ROOT / "bot" / "data" / "nlu"))
+def generated(tmp_path_factory):
+    """The catalogue's training data, generated as `make train` does."""
+    settings = load_settings({"RAKEL_VAR_DIR": str(tmp_path_factory.mktemp("var"))})
+    return write_catalogue_data(settings)
+
+
+@pytest.fixture(scope="module")
+def training(generated):
+    hand_written = load_data(str(PROJECT_ROOT / "bot" / "data" / "nlu"))
+    return hand_written.merge(load_data(str(generated)))
+
+
+def test_the_catalogue_generates_nlu_data_that_rasa_loads(generated):
+    data = load_data(str(generated))
+    content = catalogue()
+    keys = {e.get("intent_response_key") for e in data.intent_examples}
+    assert keys == {f"faq/{article_id}" for article_id in content.articles}
+    for article in content.articles.values():
+        examples = [
+            e for e in data.intent_examples if e.get("intent_response_key") == article.intent
+        ]
+        assert [e.get("text") for e in examples] == article.example_texts()
+    assert set(data.responses) == {f"utter_faq/{article_id}" for article_id in content.articles}
+    # Municipality words: one declaration, both the lookup table and the synonyms.
+    assert data.entity_synonyms["åndalsnes"] == "Rauma"
+    lookup = next(table for table in data.lookup_tables if table["name"] == "municipality")
+    assert "gossen" in lookup["elements"]
 
 
 def full_intent(example) -> str:
@@ -31,8 +57,7 @@ def full_intent(example) -> str:
 
 def test_every_intent_has_at_least_25_distinct_examples(training):
     counts = Counter(full_intent(e) for e in training.intent_examples)
-    topics = TopicMap.load()
-    assert set(counts) == set(topics.by_intent)
+    assert set(counts) == set(catalogue().topic_by_intent)
     assert {i: n for i, n in counts.items() if n < 25} == {}
 
 
@@ -50,12 +75,12 @@ def test_heldout_messages_are_not_in_the_training_data(training):
 
 
 def test_heldout_labels_use_known_topics_and_intents():
-    topics = TopicMap.load()
+    content = catalogue()
     heldout = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["messages"]
     for message in heldout:
-        assert message["topic"] in set(topics.by_intent.values()), message
+        assert message["topic"] in content.topics, message
         if "intent" in message:
-            assert topics.topic_of(message["intent"], default="?") == message["topic"], message
+            assert content.topic_of(message["intent"], default="?") == message["topic"], message
 
 
 def test_former_municipalities_map_to_molde(training):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from bot.content.catalogue import catalogue
 from bot.evaluate import OOS_RECALL_TARGET, TOPIC_TARGET, evaluate_heldout, load_heldout
-from bot.topics import TopicMap
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,7 @@ def report(rakel):
         response.raise_for_status()
         return response.json()
 
-    result = evaluate_heldout(load_heldout(), parse, TopicMap.load())
+    result = evaluate_heldout(load_heldout(), parse, catalogue())
     print("\n".join(result.lines()))
     return result
 

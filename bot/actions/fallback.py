@@ -10,7 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import services
-from bot.actions.nlu import best_guess, latest_message_id, ranked_articles
+from bot.actions.decision import decide
+from bot.actions.nlu import best_guess, latest_message_id
 from bot.feedback import record_miss
 
 
@@ -37,8 +38,9 @@ async def remember_miss(tracker: Tracker, kind: str) -> None:
 
 
 class ActionClarify(Action):
-    """Two-stage fallback: first "Mente du …?" with the likeliest articles as
-    buttons; a second unclear message in a row hands over to a ticket offer."""
+    """Rakel is not sure: "Mente du …?" with the close articles as buttons, or, when
+    none is close, an honest "I am not sure" and a ticket offer. A second unclear
+    message in a row also leads to the ticket offer (rules in data/rules/fallback.yml)."""
 
     def name(self) -> str:
         return "action_clarify"
@@ -48,24 +50,32 @@ class ActionClarify(Action):
     ) -> list[dict[str, Any]]:
         await remember_miss(tracker, "fallback")
         misses = int(tracker.get_slot("fallback_count") or 0) + 1
+        exhausted = [
+            SlotSet("fallback_count", 0),
+            SlotSet("clarify_exhausted", True),
+            SlotSet("article_needs_person", None),
+        ]
         if misses >= 2:
             dispatcher.utter_message(response="utter_still_unclear")
-            return [SlotSet("fallback_count", 0), SlotSet("clarify_exhausted", True)]
+            return exhausted
 
         knowledge = services.knowledge()
-        articles = [a for a in map(knowledge.get, ranked_articles(tracker.latest_message)) if a]
-        if articles:
-            buttons = [
-                {"title": a.title, "payload": "/faq" + json.dumps({"article_id": a.id})}
-                for a in articles
-            ]
-            buttons.append(
-                {"title": response_text(domain, "utter_none_of_these"), "payload": "/deny"}
-            )
-            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
-        else:
-            dispatcher.utter_message(response="utter_ask_rephrase")
-        return [SlotSet("fallback_count", misses), SlotSet("clarify_exhausted", False)]
+        decision = decide(tracker.latest_message, may_answer=False)
+        articles = [a for a in map(knowledge.get, decision.articles) if a]
+        if not articles:
+            dispatcher.utter_message(response="utter_unsure")
+            return exhausted
+        buttons = [
+            {"title": a.title, "payload": "/faq" + json.dumps({"article_id": a.id})}
+            for a in articles
+        ]
+        buttons.append({"title": response_text(domain, "utter_none_of_these"), "payload": "/deny"})
+        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+        return [
+            SlotSet("fallback_count", misses),
+            SlotSet("clarify_exhausted", False),
+            SlotSet("article_needs_person", None),
+        ]
 
 
 class ActionOutOfScope(Action):

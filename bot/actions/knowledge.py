@@ -9,7 +9,8 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import services
-from bot.actions.nlu import selected_article_id
+from bot.actions.decision import decide
+from bot.actions.nlu import chosen_article_id
 
 
 class ActionAnswerArticle(Action):
@@ -20,10 +21,13 @@ class ActionAnswerArticle(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         knowledge = services.knowledge()
-        article_id = selected_article_id(tracker.latest_message)
+        # A button names its article: the user chose it. Otherwise the model must be
+        # sure (bot/actions/decision.py); if it is not, Rakel asks or says so.
+        article_id = chosen_article_id(tracker.latest_message)
+        if article_id is None:
+            article_id = decide(tracker.latest_message).article
         article = knowledge.get(article_id) if article_id else None
         if article is None:
-            # Only a hand-made payload names an unknown article: treat it as unclear.
             return [FollowupAction("action_clarify")]
         source = knowledge.source_line(article)
         dispatcher.utter_message(
@@ -35,4 +39,5 @@ class ActionAnswerArticle(Action):
             SlotSet("last_article", article.id),
             SlotSet("fallback_count", 0),
             SlotSet("article_needs_person", article.needs_person),
+            SlotSet("clarify_exhausted", None),
         ]

@@ -9,25 +9,21 @@ FAQ_PREFIX = "faq/"
 ARTICLE_ENTITY = "article_id"
 
 
-def selected_article_id(message: dict[str, Any]) -> str | None:
-    """The article a message asks for: a button's `article_id`, else the selector's pick."""
+def chosen_article_id(message: dict[str, Any]) -> str | None:
+    """The article a button payload names (`/faq{"article_id": …}`), if any."""
     for entity in message.get("entities") or []:
         if entity.get("entity") == ARTICLE_ENTITY and entity.get("value"):
             return str(entity["value"])
+    return None
+
+
+def selected_article_id(message: dict[str, Any]) -> str | None:
+    """The article a message asks for: a button's `article_id`, else the selector's pick."""
+    if chosen := chosen_article_id(message):
+        return chosen
     response = ((message.get("response_selector") or {}).get(FAQ) or {}).get("response") or {}
     key = response.get("intent_response_key") or ""
     return key[len(FAQ_PREFIX) :] if key.startswith(FAQ_PREFIX) else None
-
-
-def ranked_articles(message: dict[str, Any], limit: int = 3, floor: float = 0.05) -> list[str]:
-    """Article ids the response selector considered, best first."""
-    ranking = ((message.get("response_selector") or {}).get(FAQ) or {}).get("ranking") or []
-    ids = []
-    for entry in ranking:
-        key = entry.get("intent_response_key") or ""
-        if key.startswith(FAQ_PREFIX) and (entry.get("confidence") or 0) >= floor:
-            ids.append(key[len(FAQ_PREFIX) :])
-    return ids[:limit]
 
 
 def best_guess(message: dict[str, Any]) -> tuple[str | None, float | None]:

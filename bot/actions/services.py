@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 
+from bot.content.catalogue import Catalogue
+from bot.content.catalogue import catalogue as load_catalogue
+from bot.content.render import KnowledgeBase
 from bot.db import Database
-from bot.knowledge import KnowledgeBase
 from bot.settings import Settings, load_settings
-from bot.topics import TopicMap
 
 
 @functools.cache
@@ -32,7 +33,7 @@ def database() -> Database:
 def reset() -> None:
     if database.cache_info().currsize:
         database().dispose()
-    for cached in (settings, knowledge, database, topics):
+    for cached in (settings, knowledge, database):
         cached.cache_clear()
 
 
@@ -50,6 +51,5 @@ async def record_safely(work, what: str) -> None:  # type: ignore[no-untyped-def
         logging.getLogger(__name__).exception("could not store %s", what)
 
 
-@functools.cache
-def topics() -> TopicMap:
-    return TopicMap.load()
+def catalogue() -> Catalogue:
+    return load_catalogue(settings().knowledge_dir)

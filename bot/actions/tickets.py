@@ -38,7 +38,6 @@ from bot.tickets.repository import (
     parse_public_id,
 )
 from bot.tickets.transcript import build_transcript, last_questions, question_events
-from bot.topics import DEFAULT_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,6 @@ FORM_SLOTS = (
 )
 TICKET_SLOTS = (*FORM_SLOTS, "ticket_category")
 # Ticket categories are the knowledge topics; chitchat and the like are not cases.
-CATEGORIES = ("teams", "two_factor", "home_office", "pc_replacement", "service_desk")
 IDENTITY_KEY = "rakel_identity"
 MIN_DESCRIPTION_LENGTH = 10
 # A confirmation repeated within this time, same conversation and description, is the
@@ -102,8 +100,7 @@ def category(tracker: Tracker) -> str:
             intent = f"faq/{article}"
     elif tracker.get_slot("last_article"):
         intent = f"faq/{tracker.get_slot('last_article')}"
-    topic = services.topics().topic_of(intent)
-    return topic if topic in CATEGORIES else DEFAULT_TOPIC
+    return services.catalogue().ticket_category(intent)
 
 
 def entity_value(tracker: Tracker, entity: str) -> str | None:
@@ -284,7 +281,7 @@ class ActionCreateTicket(Action):
             "contact": tracker.get_slot("ticket_contact"),
             "municipality": tracker.get_slot("ticket_municipality"),
             "priority": tracker.get_slot("ticket_priority") or "normal",
-            "category": tracker.get_slot("ticket_category") or DEFAULT_TOPIC,
+            "category": tracker.get_slot("ticket_category") or services.catalogue().default_topic,
             "description": tracker.get_slot("ticket_description") or "",
             "transcript": build_transcript(tracker.events),
             "outbox": settings.itsm_url is not None,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.content.catalogue import catalogue
 from bot.models import TICKET_PRIORITIES, TICKET_STATUSES
 
 LABELS_FILE = Path(__file__).with_name("labels.yml")
@@ -37,7 +38,7 @@ def priority_label(code: str) -> str:
 
 
 def municipalities() -> list[str]:
-    return list(labels()["municipalities"])
+    return list(catalogue().municipalities)
 
 
 def _first_match(text: str | None, candidates: dict[str, list[str]]) -> str | None:
@@ -55,7 +56,10 @@ def _first_match(text: str | None, candidates: dict[str, list[str]]) -> str | No
 
 def match_municipality(text: str | None) -> str | None:
     """ "Molde", "nesset" (merged into Molde), "Rauma kommune" → the municipality."""
-    return _first_match(text, labels()["municipalities"])
+    words = {
+        name: [name.lower(), *spellings] for name, spellings in catalogue().municipalities.items()
+    }
+    return _first_match(text, words)
 
 
 def match_priority(text: str | None) -> str | None:

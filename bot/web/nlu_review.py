@@ -1,13 +1,12 @@
 """ "Samtaler Rakel ikke klarte": missed messages, staff corrections, NLU export.
 
 Staff mark a missed user message with the intent it should have had (any intent in
-bot/data/topics.yml, including the retrieval intents faq/<id>) and export the marked
+the content catalogue, including the retrieval intents faq/<id>) and export the marked
 messages as Rasa NLU training data.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,21 +15,16 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.content.catalogue import catalogue
 from bot.feedback import MISS_KINDS
 from bot.models import NluMiss, Ticket, utcnow
-from bot.settings import PROJECT_ROOT
 
-TOPICS_FILE = PROJECT_ROOT / "bot" / "data" / "topics.yml"
 PER_PAGE = 50
 
 
-@functools.lru_cache(maxsize=1)
 def intents_by_topic() -> dict[str, list[str]]:
-    with open(TOPICS_FILE, encoding="utf-8") as handle:
-        return {
-            topic: list(intents)
-            for topic, intents in (yaml.safe_load(handle).get("topics") or {}).items()
-        }
+    content = catalogue()
+    return {topic: content.intents(topic) for topic in content.topics}
 
 
 def known_intents() -> set[str]:

@@ -16,6 +16,7 @@ import yaml
 from aiohttp import web
 from aiohttp_session import SESSION_KEY, get_session
 
+from bot.content.catalogue import catalogue
 from bot.web.keys import DATABASE
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -45,6 +46,8 @@ def labels() -> dict[str, dict[str, str]]:
 def label(group: str, code: str | None) -> str:
     if code is None:
         return "–"
+    if group == "topic":  # topics are declared once, in the content catalogue
+        return catalogue().topic_labels().get(code, code)
     return labels().get(group, {}).get(code, code)
 
 

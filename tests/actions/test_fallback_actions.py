@@ -26,7 +26,7 @@ def unclear(text="teams mobil greie"):
         ranking=[
             ("teams_mobile", 0.41),
             ("teams_mobile_switchboard", 0.3),
-            ("mfa_new_phone", 0.12),
+            ("mfa_new_phone", 0.2),
             ("pc_order", 0.01),
         ],
     )
@@ -43,7 +43,7 @@ async def test_first_unclear_message_suggests_the_likeliest_articles(database, d
     assert [b["title"] for b in buttons[:-1]] == [knowledge.get(a).title for a in expected]
     assert [json.loads(b["payload"][len("/faq") :])["article_id"] for b in buttons[:-1]] == expected
     assert buttons[-1] == {"title": "Ingen av disse", "payload": "/deny"}
-    assert slots == {"fallback_count": 1, "clarify_exhausted": False}
+    assert slots == {"fallback_count": 1, "clarify_exhausted": False, "article_needs_person": None}
     miss = database.run(lambda s: s.query(NluMiss).one())
     assert (miss.kind, miss.text, miss.predicted_intent) == (
         "fallback",
@@ -57,14 +57,25 @@ async def test_second_unclear_message_in_a_row_gives_up_on_guessing(database, do
         ActionClarify(), tracker(unclear("hmm"), slots={"fallback_count": 1}), domain
     )
     assert [m["response"] for m in messages] == ["utter_still_unclear"]
-    assert slots == {"fallback_count": 0, "clarify_exhausted": True}
+    assert slots == {"fallback_count": 0, "clarify_exhausted": True, "article_needs_person": None}
     assert database.run(lambda s: s.query(NluMiss).count()) == 1
 
 
-async def test_no_candidates_asks_to_rephrase(database, domain):
+async def test_no_candidates_says_so_and_hands_over_to_the_ticket_offer(database, domain):
     message = parse_data("xyzzy", "nlu_fallback", 0.2)
-    messages, _ = await run(ActionClarify(), tracker(message), domain)
-    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
+    messages, slots = await run(ActionClarify(), tracker(message), domain)
+    assert [m["response"] for m in messages] == ["utter_unsure"]
+    # clarify_exhausted: the rule that follows offers a ticket.
+    assert slots["clarify_exhausted"] is True
+
+
+async def test_only_distant_candidates_are_not_suggested(database, domain):
+    message = parse_data(
+        "noe helt annet", "nlu_fallback", 0.3, ranking=[("teams_tips", 0.1), ("pc_order", 0.08)]
+    )
+    messages, slots = await run(ActionClarify(), tracker(message), domain)
+    assert [m["response"] for m in messages] == ["utter_unsure"]
+    assert slots["clarify_exhausted"] is True
 
 
 async def test_out_of_scope_is_answered_and_recorded(database, domain):

@@ -34,7 +34,18 @@ async def test_answers_with_the_selected_article_and_its_source(database, domain
         "last_article": "mfa_setup_app",
         "fallback_count": 0,
         "article_needs_person": False,
+        "clarify_exhausted": None,
     }
+
+
+async def test_an_unsure_selector_answers_nothing_and_hands_over_to_clarify(database, domain):
+    # Two articles close together: stating either as fact would be a guess.
+    message = parse_data(
+        "teams på mobilen", "faq", ranking=[("teams_mobile", 0.48), ("teams_not_starting", 0.40)]
+    )
+    messages, events = await run(ActionAnswerArticle(), tracker(message), domain)
+    assert messages == []
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_clarify"}]
 
 
 async def test_report_based_article_carries_the_source_line(database, domain):

@@ -10,8 +10,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from bot.content.render import KnowledgeBase
 from bot.db import Database
-from bot.knowledge import KnowledgeBase
 from bot.models import Feedback, TeamsConversationReference
 from bot.settings import load_settings
 from tests.support.fake_microsoft import APP_ID, FakeMicrosoft, new_key

@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
-from bot.knowledge import KnowledgeBase
+from bot.content.render import KnowledgeBase
 from bot.settings import PROJECT_ROOT, load_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

@@ -1,36 +1,31 @@
-"""The knowledge base: coverage of topics.yml, schema validation, grounding in the
-annual report 2020, and rendering."""
+"""The content catalogue: articles and catalogue.yml, schema validation, grounding in
+the annual report 2020, and rendering."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.knowledge import (
-    NAMED_SYSTEMS,
-    PLACEHOLDERS,
-    TOPICS,
-    Article,
-    KnowledgeBase,
-    KnowledgeError,
-    load_articles,
-    numbers_in,
-    placeholders_in,
-    ungrounded_facts,
-)
+from bot.content.articles import PLACEHOLDERS, Article, load_articles, placeholders_in
+from bot.content.catalogue import Catalogue
+from bot.content.files import ContentError as KnowledgeError
+from bot.content.grounding import NAMED_SYSTEMS, REPORT_FILE, numbers_in, ungrounded_facts
+from bot.content.render import KnowledgeBase
 from bot.settings import CONTACT_DEFAULTS, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE_DIR = ROOT / "knowledge"
-TOPICS_FILE = ROOT / "bot" / "data" / "topics.yml"
-REPORT_FILE = ROOT.parent / "shared" / "seeds" / "ror-ikt-arsrapport-2020.txt"
+ARTICLE_TOPICS = ("teams", "two_factor", "home_office", "pc_replacement", "service_desk")
 
 # Collected without parsing, so one broken file fails its tests, not the collection.
-ARTICLE_IDS = sorted(path.stem for path in KNOWLEDGE_DIR.rglob("*.yml"))
+ARTICLE_IDS = sorted(
+    p.stem for topic in ARTICLE_TOPICS for p in (KNOWLEDGE_DIR / topic).glob("*.yml")
+)
 
 # Articles where only the service desk can act; each must offer a case.
 MUST_NEED_PERSON = {"mfa_lost_phone", "mfa_locked_account", "pc_broken", "home_licences"}
@@ -45,8 +40,13 @@ TEST_CONTACTS = {
 
 
 @pytest.fixture(scope="module")
-def articles() -> dict[str, Article]:
-    return load_articles(KNOWLEDGE_DIR)
+def catalogue() -> Catalogue:
+    return Catalogue.load(KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="module")
+def articles(catalogue) -> dict[str, Article]:
+    return catalogue.articles
 
 
 @pytest.fixture(scope="module")
@@ -61,38 +61,43 @@ def kb(articles: dict[str, Article]) -> KnowledgeBase:
     return KnowledgeBase(articles, TEST_CONTACTS)
 
 
-def faq_topics() -> dict[str, str]:
-    """faq/<id> entries of topics.yml: article id -> topic (duplicates fail)."""
-    topics = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))["topics"]
-    result: dict[str, str] = {}
-    for topic, intents in topics.items():
-        for intent in intents:
-            if intent.startswith("faq/"):
-                article_id = intent.removeprefix("faq/")
-                assert article_id not in result, f"{intent} is listed twice in topics.yml"
-                result[article_id] = topic
-    return result
-
-
-# --- coverage ----------------------------------------------------------------
-
-
-def test_every_faq_intent_has_exactly_one_article_and_vice_versa(articles):
-    listed = faq_topics()
-    assert sorted(listed) == sorted(articles)
-    assert sorted(ARTICLE_IDS) == sorted(set(ARTICLE_IDS)), "an id is used by two files"
+def test_the_article_topics_are_the_catalogues(catalogue, articles):
+    assert tuple(catalogue.article_topics()) == ARTICLE_TOPICS
+    assert sorted(ARTICLE_IDS) == sorted(articles), "every article file loads, by its id"
     assert len(articles) >= 40
 
 
-@pytest.mark.parametrize("article_id", ARTICLE_IDS)
-def test_article_topic_matches_topics_yml(articles, article_id):
-    assert articles[article_id].topic == faq_topics()[article_id]
+def test_every_intent_has_one_topic_derived_from_the_catalogue(catalogue, articles):
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    retrieval = {f"faq/{article_id}" for article_id in articles}
+    assert set(catalogue.intents()) == (set(domain["intents"]) - {"faq"}) | retrieval
+    assert catalogue.topic_of("faq/mfa_lost_phone") == "two_factor"
+    assert catalogue.topic_of("other_it") == "annet_it"
+    assert catalogue.topic_of("no_such_intent") == catalogue.default_topic
 
 
-def test_every_topic_has_articles(kb):
-    for topic in TOPICS:
+def test_other_it_questions_become_annet_it_tickets(catalogue):
+    assert catalogue.ticket_category("other_it") == "annet_it"
+    assert catalogue.ticket_category("faq/teams_tips") == "teams"
+    # Small talk and out-of-scope questions are no ticket category.
+    assert catalogue.ticket_category("greet") == catalogue.default_topic
+    assert catalogue.ticket_category("out_of_scope_hr") == catalogue.default_topic
+
+
+def test_every_topic_with_articles_has_articles(kb):
+    for topic in ARTICLE_TOPICS:
         assert kb.by_topic(topic), topic
-    assert sum(len(kb.by_topic(topic)) for topic in TOPICS) == len(kb)
+    assert sum(len(kb.by_topic(topic)) for topic in ARTICLE_TOPICS) == len(kb)
+
+
+def test_an_intent_listed_under_two_topics_is_refused(tmp_path):
+    shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")
+    path = tmp_path / "knowledge" / "catalogue.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["topics"]["chitchat"]["intents"].append("other_it")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="other_it.*both"):
+        Catalogue.load(tmp_path / "knowledge")
 
 
 # --- schema validation -------------------------------------------------------
@@ -105,6 +110,9 @@ VALID = {
     "source": {"report_sections": ["2.1.1 Kundeservice"], "general_guidance": False},
     "report_facts": ["Kundeservice"],
     "needs_person": False,
+    "reviewed": "2026-12-01",
+    "owner": "Leder Kundeservice",
+    "examples": "".join(f"- eksempel nummer {word}\n" for word in "abcdefghijkl"),
 }
 
 
@@ -131,7 +139,7 @@ def with_changes(**changes) -> dict:
 
 def test_a_valid_file_loads(tmp_path):
     write_article(tmp_path, VALID)
-    article = load_articles(tmp_path)["sample_article"]
+    article = load_articles(tmp_path, ARTICLE_TOPICS)["sample_article"]
     assert article.report_sections == ("2.1.1 Kundeservice",)
     assert article.answer == "Ring Kundeservice på {contact_phone}."
 
@@ -222,6 +230,21 @@ BAD_ARTICLES = {
         "answer",
     ),
     "empty title": (with_changes(title="  "), "teams", "sample_article", "title"),
+    "no examples": (with_changes(examples=None), "teams", "sample_article", "examples"),
+    "too few examples": (
+        with_changes(examples="- bare ett\n- og to\n"),
+        "teams",
+        "sample_article",
+        "examples",
+    ),
+    "example not a list line": (
+        with_changes(examples=VALID["examples"] + "ikke en liste\n"),
+        "teams",
+        "sample_article",
+        "examples",
+    ),
+    "no owner": (with_changes(owner=None), "teams", "sample_article", "owner"),
+    "reviewed not a date": (with_changes(reviewed="i fjor"), "teams", "sample_article", "reviewed"),
 }
 
 
@@ -230,10 +253,10 @@ def test_schema_rejects_bad_file(tmp_path, case):
     data, folder, name, field = BAD_ARTICLES[case]
     path = write_article(tmp_path, data, folder=folder, name=name)
     with pytest.raises(KnowledgeError) as raised:
-        load_articles(tmp_path)
+        load_articles(tmp_path, ARTICLE_TOPICS)
     message = str(raised.value)
     assert path.name in message
-    assert f"'{field}'" in message
+    assert f"'{field}" in message
     assert raised.value.path == path
 
 
@@ -241,14 +264,14 @@ def test_schema_rejects_duplicate_yaml_keys(tmp_path):
     path = write_article(tmp_path, VALID)
     path.write_text(path.read_text(encoding="utf-8") + "needs_person: true\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"sample_article\.yml.*duplicate key"):
-        load_articles(tmp_path)
+        load_articles(tmp_path, ARTICLE_TOPICS)
 
 
 def test_schema_rejects_duplicate_ids_in_two_folders(tmp_path):
     write_article(tmp_path, VALID)
     second = write_article(tmp_path, with_changes(topic="two_factor"), folder="two_factor")
     with pytest.raises(KnowledgeError) as raised:
-        load_articles(tmp_path)
+        load_articles(tmp_path, ARTICLE_TOPICS)
     assert second.name in str(raised.value) and "duplicate article id" in str(raised.value)
 
 
@@ -257,21 +280,21 @@ def test_schema_rejects_files_that_are_not_mappings_or_yaml(tmp_path):
     path.parent.mkdir()
     path.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match="sample_article.yml"):
-        load_articles(tmp_path)
+        load_articles(tmp_path, ARTICLE_TOPICS)
     path.write_text("id: [unclosed\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match="sample_article.yml.*cannot read YAML"):
-        load_articles(tmp_path)
+        load_articles(tmp_path, ARTICLE_TOPICS)
 
 
 def test_loader_rejects_missing_empty_and_yaml_extension(tmp_path):
     with pytest.raises(KnowledgeError, match="does not exist"):
-        load_articles(tmp_path / "nowhere")
+        load_articles(tmp_path / "nowhere", ARTICLE_TOPICS)
     with pytest.raises(KnowledgeError, match="no \\*.yml articles"):
-        load_articles(tmp_path)
+        load_articles(tmp_path, ARTICLE_TOPICS)
     write_article(tmp_path, VALID)
     (tmp_path / "teams" / "other.yaml").write_text("id: other\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"other\.yaml.*\.yml"):
-        load_articles(tmp_path)
+        load_articles(tmp_path, ARTICLE_TOPICS)
 
 
 # --- grounding in the annual report -----------------------------------------
@@ -458,8 +481,7 @@ def test_knowledge_base_lookup(kb, articles):
     assert list(titles) == sorted(articles)
     assert titles["pc_rollout"] == articles["pc_rollout"].title
     assert all(a.topic == "two_factor" for a in kb.by_topic("two_factor"))
-    with pytest.raises(KnowledgeError, match="unknown topic"):
-        kb.by_topic("printers")
+    assert kb.by_topic("printers") == []
 
 
 def test_missing_contact_value_is_an_error(articles):
@@ -473,6 +495,7 @@ def test_placeholders_are_the_configured_contacts():
 
 
 def test_from_settings_uses_knowledge_dir_and_contacts(tmp_path):
+    shutil.copy(KNOWLEDGE_DIR / "catalogue.yml", tmp_path)
     write_article(tmp_path, VALID)
     settings = load_settings(
         {"RAKEL_KNOWLEDGE_DIR": str(tmp_path), "RAKEL_CONTACT_PHONE": "+47 12 34 56 78"}

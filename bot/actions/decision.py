@@ -1,0 +1,84 @@
+"""When may Rakel answer with an article? The one decision, used by the answer and
+clarify actions and by `make eval`.
+
+A confident wrong answer costs the employee time and trust, so an article is stated
+only when the ResponseSelector is sure of it *and* clearly prefers it to the next
+one. When two or three articles are close, Rakel asks "Mente du …?" with them as
+buttons; when nothing is close, it says it is unsure and offers a ticket.
+
+The thresholds were chosen on the dev split of the real-question evaluation only
+(never on its test split); the figures behind them are in docs/honest-answers.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.actions.nlu import FAQ, FAQ_PREFIX
+
+# Answer only when the selector gives the best article at least this confidence ...
+ANSWER_CONFIDENCE = 0.60
+# ... and the best is at least this far ahead of the second best.
+ANSWER_MARGIN = 0.25
+# "Mente du …?" lists the articles with at least this confidence (best first, at most
+# SUGGEST_MAX); below it for the best article, Rakel is unsure and offers a ticket.
+SUGGEST_CONFIDENCE = 0.15
+SUGGEST_MAX = 3
+# An intent below this DIET confidence is never answered directly (at most suggested).
+INTENT_CONFIDENCE = 0.50
+
+Outcome = Literal["answer", "clarify", "unsure"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    articles: tuple[str, ...]  # answer: the one article; clarify: the suggestions
+
+    @property
+    def article(self) -> str | None:
+        return self.articles[0] if self.outcome == "answer" else None
+
+
+def article_ranking(message: dict[str, Any]) -> list[tuple[str, float]]:
+    """(article id, confidence) as the ResponseSelector ranked them, best first."""
+    ranking = ((message.get("response_selector") or {}).get(FAQ) or {}).get("ranking") or []
+    result = []
+    for entry in ranking:
+        key = entry.get("intent_response_key") or ""
+        if key.startswith(FAQ_PREFIX):
+            result.append((key[len(FAQ_PREFIX) :], float(entry.get("confidence") or 0.0)))
+    return result
+
+
+def intent_confidence(message: dict[str, Any]) -> float:
+    """DIET's confidence in its best real intent (the FallbackClassifier's guess ignored)."""
+    for entry in message.get("intent_ranking") or []:
+        if entry.get("name") != "nlu_fallback":
+            return float(entry.get("confidence") or 0.0)
+    return float((message.get("intent") or {}).get("confidence") or 0.0)
+
+
+def decide(message: dict[str, Any], *, may_answer: bool = True) -> Decision:
+    """The first reply to a knowledge question: answer, "Mente du …?" or unsure.
+
+    `may_answer` is False when the message did not reach the `faq` intent with
+    confidence (the NLU fell back): then Rakel suggests at most.
+    """
+    ranking = article_ranking(message)
+    if not ranking:
+        return Decision("unsure", ())
+    (best, best_conf), *rest = ranking
+    second_conf = rest[0][1] if rest else 0.0
+    if (
+        may_answer
+        and intent_confidence(message) >= INTENT_CONFIDENCE
+        and best_conf >= ANSWER_CONFIDENCE
+        and best_conf - second_conf >= ANSWER_MARGIN
+    ):
+        return Decision("answer", (best,))
+    suggestions = tuple(a for a, c in ranking[:SUGGEST_MAX] if c >= SUGGEST_CONFIDENCE)
+    if not suggestions:
+        return Decision("unsure", ())
+    return Decision("clarify", suggestions)

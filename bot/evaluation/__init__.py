@@ -1,0 +1,1 @@
+"""Measuring Rakel on real questions: the survey, its evaluation messages, scoring."""
