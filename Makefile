@@ -29,9 +29,9 @@ test: setup ## set up if needed and run the whole test suite
 	@scripts/test.sh
 
 test-fast: setup ## the quick loop: every test that needs no trained model, browser or scaled profile
-	@python -m pytest -q -m "not e2e and not browser and not scaled and not postgres" $(ARGS)
+	@python -m pytest -q -m "not e2e and not browser and not scaled and not postgres and not training" $(ARGS)
 
-eval: train ## NLU cross-validation, held-out topic accuracy, test stories
+eval: train ## first replies to real questions (dev/test), held-out accuracy, stories, CV
 	@python -m bot.evaluate
 
 lint: setup ## ruff lint and format check

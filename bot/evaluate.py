@@ -145,6 +145,46 @@ def evaluate_real_questions(parse: Callable[[str], dict[str, Any]]) -> dict[str,
     return {split: evaluate(by_split(messages, split), parse, split) for split in ("dev", "test")}
 
 
+def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
+    """Grid search of the decision thresholds on the dev split only (never on test)."""
+    import functools
+    import itertools
+
+    from bot.actions.decision import Thresholds
+
+    content = catalogue()
+    survey = load_survey({a.id: a.topic for a in content.articles.values()})
+    dev = by_split(load_messages(survey), "dev")
+    cached = functools.lru_cache(maxsize=None)(parse)
+    rows = []
+    for answer, margin, suggest, intent in itertools.product(
+        (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+        (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
+        (0.05, 0.1, 0.15, 0.2, 0.3),
+        (0.3, 0.5, 0.7, 0.9),
+    ):
+        thresholds = Thresholds(answer, margin, suggest, 3, intent)
+        report = evaluate(dev, cached, "dev", thresholds)
+        rows.append((report, thresholds))
+    # Honesty first: at most 5 % confidently wrong and 15 % of in-scope clarified;
+    # among those, the most right answers.
+    fit = [
+        (r, t)
+        for r, t in rows
+        if r.overall.share("wrong") <= 0.05 and r.in_scope.share("clarified") <= 0.15
+    ]
+    fit.sort(key=lambda rt: (-rt[0].overall.share("right"), rt[0].overall.share("wrong")))
+    lines = [f"threshold grid on dev: {len(rows)} settings, {len(fit)} within the limits"]
+    for report, t in fit[:top] or sorted(rows, key=lambda rt: rt[0].overall.share("wrong"))[:top]:
+        lines.append(
+            f"  answer>={t.answer_confidence} margin>={t.answer_margin} "
+            f"suggest>={t.suggest_confidence} intent>={t.intent_confidence}: "
+            f"right {report.overall.share('right'):.3f} wrong {report.overall.share('wrong'):.3f} "
+            f"clarified(in scope) {report.in_scope.share('clarified'):.3f}"
+        )
+    return lines
+
+
 def cross_validation(out: Path, folds: int = 5) -> list[str]:
     from bot.train import nlu_data_dir, rasa_cli
 
@@ -209,12 +249,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cv", action="store_true", help="skip cross-validation (slow)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--show-wrong", type=int, default=40, help="list wrong dev replies")
+    parser.add_argument("--tune", action="store_true", help="grid-search thresholds on dev")
     args = parser.parse_args(argv)
     settings = load_settings()
     out = settings.var_dir / "eval"
     model = ensure_model(settings)
 
     parse = parse_with_model(model)
+    if args.tune:
+        print("\n".join(tune(parse)))
+        return 0
     lines: list[str] = []
     realq = evaluate_real_questions(parse)
     for split_report in realq.values():

@@ -40,6 +40,8 @@ class Settings:
     web_host: str
     web_port: int
     knowledge_dir: Path
+    # Trained models, cached by fingerprint (bot/train.py); shareable between checkouts.
+    model_dir: Path = Path("var/models")
     contacts: Mapping[str, str] = field(default_factory=dict)
     itsm_url: str | None = None
     retention_days: int = 90
@@ -149,6 +151,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_host=env.get("RAKEL_WEB_HOST", "127.0.0.1"),
         web_port=_int(env, "RAKEL_WEB_PORT", 8080),
         knowledge_dir=Path(env.get("RAKEL_KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")),
+        model_dir=Path(env.get("RAKEL_MODEL_DIR") or var_dir / "models"),
         contacts=contacts,
         itsm_url=env.get("RAKEL_ITSM_URL") or None,
         retention_days=_int(env, "RAKEL_RETENTION_DAYS", 90),

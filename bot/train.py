@@ -40,7 +40,7 @@ def build_dir(settings: Settings) -> Path:
 
 
 def models_dir(settings: Settings) -> Path:
-    return Path(os.environ.get("RAKEL_MODEL_DIR", settings.var_dir / "models"))
+    return settings.model_dir
 
 
 def write_catalogue_data(settings: Settings) -> Path:
@@ -52,11 +52,11 @@ def write_catalogue_data(settings: Settings) -> Path:
     )
 
 
-def _input_files(settings: Settings) -> list[Path]:
+def _input_files(settings: Settings, config: Path = CONFIG) -> list[Path]:
     """Everything that decides the model: Rasa's files, the hand-written data and the
     data generated from the catalogue (so survey notes or comments elsewhere in
     knowledge/ never cause a retrain)."""
-    files = [CONFIG, DOMAIN]
+    files = [config, DOMAIN]
     files += sorted(DATA.rglob("*.yml"))
     files += sorted(write_catalogue_data(settings).glob("*.yml"))
     return files
@@ -70,9 +70,13 @@ def _versions() -> str:
     return f"rasa={rasa.__version__};spacy={spacy.__version__};model={nlp_meta.get('version')}"
 
 
-def fingerprint(settings: Settings) -> str:
+def fingerprint(settings: Settings, config: Path = CONFIG) -> str:
     digest = hashlib.sha256(_versions().encode())
-    for path in _input_files(settings):
+    # Our NLU components are part of the model too.
+    for path in [
+        *sorted((PROJECT_ROOT / "bot" / "nlu").glob("*.py")),
+        *_input_files(settings, config),
+    ]:
         digest.update(
             str(
                 path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path.name
@@ -101,11 +105,16 @@ def rasa_cli() -> str:
     return str(Path(sys.executable).with_name("rasa"))
 
 
-def ensure_model(settings: Settings | None = None, force: bool = False) -> Path:
-    """Return the trained model for the current inputs, training it if needed."""
+def ensure_model(
+    settings: Settings | None = None, force: bool = False, config: Path = CONFIG
+) -> Path:
+    """Return the trained model for the current inputs, training it if needed.
+
+    `config` is config.yml unless a test trains a small fixture model with fewer epochs.
+    """
     settings = settings or load_settings()
     paths = data_paths(settings)
-    name = f"rakel-{fingerprint(settings)}"
+    name = f"rakel-{fingerprint(settings, config)}"
     target_dir = models_dir(settings)
     target = target_dir / f"{name}.tar.gz"
     if target.exists() and not force:
@@ -120,7 +129,7 @@ def ensure_model(settings: Settings | None = None, force: bool = False) -> Path:
             rasa_cli(),
             "train",
             "--config",
-            str(CONFIG),
+            str(config),
             "--domain",
             str(DOMAIN),
             "--data",

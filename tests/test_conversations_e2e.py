@@ -93,19 +93,15 @@ def test_out_of_scope_is_said_honestly_and_recorded(rakel, user):
     ]
 
 
-def test_two_unclear_messages_in_a_row_first_ask_then_offer_a_ticket(rakel, user):
+def test_an_unplaceable_message_gets_an_honest_unsure_and_a_ticket_offer(rakel, user):
     # `/nlu_fallback` is what the NLU yields for a message it cannot place; sending it
-    # directly makes the dialogue path deterministic (held-out tests measure the NLU).
+    # directly makes the dialogue path deterministic (make eval measures the NLU).
     first = user.texts("/nlu_fallback")
-    assert first == [
-        "Kan du si det med litt andre ord? Nevn gjerne hva det gjelder, for "
-        "eksempel Teams, pålogging, hjemmekontor eller PC."
-    ]
-    second = user.texts("/nlu_fallback")
-    assert second[0] == "Beklager, jeg forstår fortsatt ikke helt hva du trenger hjelp til."
-    assert second[-1].startswith("Dette må Kundeservice hjelpe deg med")
+    assert first[0].startswith("Jeg er ikke sikker på at jeg har et riktig svar på dette")
+    assert first[-1].startswith("Dette må Kundeservice hjelpe deg med")
+    assert user.texts("/deny") == ["Greit, da lar vi det være. Spør meg gjerne om noe annet."]
     kinds = rows(rakel, "select kind from nlu_misses where conversation_id = ?", user.sender)
-    assert kinds == [("fallback",), ("fallback",)]
+    assert kinds == [("fallback",)]
 
 
 def test_personal_data_never_reaches_the_tracker_store(rakel, user):

@@ -17,16 +17,24 @@ from typing import Any, Literal
 
 from bot.actions.nlu import FAQ, FAQ_PREFIX
 
-# Answer only when the selector gives the best article at least this confidence ...
-ANSWER_CONFIDENCE = 0.60
-# ... and the best is at least this far ahead of the second best.
-ANSWER_MARGIN = 0.25
-# "Mente du …?" lists the articles with at least this confidence (best first, at most
-# SUGGEST_MAX); below it for the best article, Rakel is unsure and offers a ticket.
-SUGGEST_CONFIDENCE = 0.15
-SUGGEST_MAX = 3
-# An intent below this DIET confidence is never answered directly (at most suggested).
-INTENT_CONFIDENCE = 0.50
+
+@dataclass(frozen=True)
+class Thresholds:
+    # Answer only when the selector gives the best article at least this confidence ...
+    answer_confidence: float = 0.60
+    # ... and the best is at least this far ahead of the second best.
+    answer_margin: float = 0.25
+    # "Mente du …?" lists the articles with at least this confidence (best first, at most
+    # suggest_max); below it for the best article, Rakel is unsure and offers a ticket.
+    suggest_confidence: float = 0.15
+    suggest_max: int = 3
+    # An intent below this DIET confidence is never answered directly (at most suggested).
+    intent_confidence: float = 0.50
+
+
+# Chosen on the dev split (`python -m bot.evaluate --tune`, docs/honest-answers.md).
+THRESHOLDS = Thresholds()
+
 
 Outcome = Literal["answer", "clarify", "unsure"]
 
@@ -60,7 +68,9 @@ def intent_confidence(message: dict[str, Any]) -> float:
     return float((message.get("intent") or {}).get("confidence") or 0.0)
 
 
-def decide(message: dict[str, Any], *, may_answer: bool = True) -> Decision:
+def decide(
+    message: dict[str, Any], *, may_answer: bool = True, thresholds: Thresholds = THRESHOLDS
+) -> Decision:
     """The first reply to a knowledge question: answer, "Mente du …?" or unsure.
 
     `may_answer` is False when the message did not reach the `faq` intent with
@@ -71,14 +81,15 @@ def decide(message: dict[str, Any], *, may_answer: bool = True) -> Decision:
         return Decision("unsure", ())
     (best, best_conf), *rest = ranking
     second_conf = rest[0][1] if rest else 0.0
+    t = thresholds
     if (
         may_answer
-        and intent_confidence(message) >= INTENT_CONFIDENCE
-        and best_conf >= ANSWER_CONFIDENCE
-        and best_conf - second_conf >= ANSWER_MARGIN
+        and intent_confidence(message) >= t.intent_confidence
+        and best_conf >= t.answer_confidence
+        and best_conf - second_conf >= t.answer_margin
     ):
         return Decision("answer", (best,))
-    suggestions = tuple(a for a, c in ranking[:SUGGEST_MAX] if c >= SUGGEST_CONFIDENCE)
+    suggestions = tuple(a for a, c in ranking[: t.suggest_max] if c >= t.suggest_confidence)
     if not suggestions:
         return Decision("unsure", ())
     return Decision("clarify", suggestions)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.actions.decision import decide
+from bot.actions.decision import THRESHOLDS, Thresholds, decide
 from bot.evaluation.survey import EvalMessage, Expectation
 
 OUTCOMES = ("right", "clarified", "abstained", "wrong")
@@ -44,10 +44,10 @@ class Reply:
     articles: tuple[str, ...] = ()
 
 
-def first_reply(parse: dict[str, Any]) -> Reply:
+def first_reply(parse: dict[str, Any], thresholds: Thresholds = THRESHOLDS) -> Reply:
     intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
     if intent in ("faq", "nlu_fallback"):
-        decision = decide(parse, may_answer=intent == "faq")
+        decision = decide(parse, may_answer=intent == "faq", thresholds=thresholds)
         return Reply(decision.outcome, decision.articles)
     if intent in _INTENT_REPLIES:
         return Reply(_INTENT_REPLIES[intent])
@@ -123,12 +123,15 @@ class Report:
 
 
 def evaluate(
-    messages: Iterable[EvalMessage], parse: Callable[[str], dict[str, Any]], split: str
+    messages: Iterable[EvalMessage],
+    parse: Callable[[str], dict[str, Any]],
+    split: str,
+    thresholds: Thresholds = THRESHOLDS,
 ) -> Report:
     report = Report(split)
     for message in messages:
         expect = message.type.expect
-        reply = first_reply(parse(message.text))
+        reply = first_reply(parse(message.text), thresholds)
         outcome = judge(expect, reply)
         among = (
             outcome == "clarified" and expect.kind == "article" and expect.value in reply.articles

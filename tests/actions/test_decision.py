@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions.decision import ANSWER_CONFIDENCE, ANSWER_MARGIN, Decision, decide
+from bot.actions.decision import THRESHOLDS, Decision, decide
 from tests.support.trackers import parse_data
+
+ANSWER_CONFIDENCE = THRESHOLDS.answer_confidence
+ANSWER_MARGIN = THRESHOLDS.answer_margin
 
 
 def faq(ranking, intent_confidence=0.95, intent="faq"):
