@@ -10,7 +10,7 @@
    (bot/channels/admission.py): hand-offs no longer queue behind everyone per action call.
 4. No message goes unanswered: if processing produced no reply (Rasa logs and swallows
    a failing custom action, e.g. while the action server restarts), the user gets a
-   polite Norwegian notice instead of silence.
+   polite Norwegian notice instead of silence (bot/channels/reply_guarantee.py).
 
 The Norwegian texts are the domain's responses `utter_message_too_long` and
 `utter_action_unavailable`.
@@ -24,9 +24,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import yaml
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 
 from bot.channels.admission import Admission
+from bot.channels.reply_guarantee import counting_replies
 from bot.privacy import mask_text
 from bot.settings import PROJECT_ROOT, load_settings
 
@@ -49,29 +50,6 @@ def admission() -> Admission:
     return Admission(load_settings().rasa_max_in_flight)
 
 
-class _CountingOutputChannel:
-    """Stands in for the real output channel and counts what the bot sends.
-
-    Every `send_*` call is counted and passed on; everything else is delegated, so
-    the processor and custom channels see the real channel's behaviour and name.
-    """
-
-    def __init__(self, inner: OutputChannel) -> None:
-        self.inner = inner
-        self.sent = 0
-
-    def __getattr__(self, attribute: str) -> Any:
-        value = getattr(self.inner, attribute)
-        if not attribute.startswith("send_") or not callable(value):
-            return value
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.sent += 1
-            return await value(*args, **kwargs)
-
-        return counted
-
-
 def guarded(
     on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS, door: Admission | None = None
 ) -> OnNewMessage:
@@ -88,10 +66,9 @@ def guarded(
             return None
         if message.text:
             message.text = mask_text(message.text)
-        counting = _CountingOutputChannel(output)
-        message.output_channel = counting  # type: ignore[assignment]
-        async with (door or admission()).slot():
-            result = await on_new_message(message)
+        with counting_replies(output) as counting:
+            async with (door or admission()).slot():
+                result = await on_new_message(message)
         if counting.sent == 0:
             logger.warning("no reply to a message from %s; sending a notice", message.sender_id)
             await output.send_text_message(message.sender_id, notice("utter_action_unavailable"))

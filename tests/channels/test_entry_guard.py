@@ -55,3 +55,25 @@ async def test_a_message_that_got_no_reply_gets_a_notice():
 async def test_a_normal_reply_gets_no_extra_notice():
     _, replies = await send("hei")
     assert replies == ["svar"]
+
+
+async def test_rasa_still_sees_its_own_collecting_channel():
+    # Rasa's processor returns the collected replies only for a CollectingOutputChannel
+    # (rasa/core/processor.py): the guard must not hide the channel behind a proxy.
+    output = CollectingOutputChannel()
+    seen_channels = []
+
+    async def processor(message: UserMessage):
+        seen_channels.append(message.output_channel)
+        await message.output_channel.send_text_message(message.sender_id, "svar")
+        return (
+            message.output_channel.messages
+            if isinstance(message.output_channel, CollectingOutputChannel)
+            else None
+        )
+
+    result = await guarded(processor)(UserMessage("hei", output, "u1"))
+    assert seen_channels == [output]
+    assert result == [{"recipient_id": "u1", "text": "svar"}]
+    # The counting wrappers are gone after the message.
+    assert "send_text_message" not in vars(output)
