@@ -145,6 +145,33 @@ def evaluate_real_questions(parse: Callable[[str], dict[str, Any]]) -> dict[str,
     return {split: evaluate(by_split(messages, split), parse, split) for split in ("dev", "test")}
 
 
+def signal(parse: Callable[[str], dict[str, Any]], messages: list) -> list[str]:
+    """How well each confidence separates a right top article from a wrong one (dev)."""
+    from sklearn.metrics import roc_auc_score
+
+    from bot.actions.decision import article_ranking, intent_confidence
+
+    labels, features = [], {"DIET intent confidence": [], "selector top-1": [], "top-1 - top-2": []}
+    for message in messages:
+        expect = message.type.expect
+        parsed = parse(message.text)
+        ranking = article_ranking(parsed)
+        if not ranking or (parsed.get("intent") or {}).get("name") not in ("faq", "nlu_fallback"):
+            continue
+        labels.append(expect.kind == "article" and ranking[0][0] == expect.value)
+        features["DIET intent confidence"].append(intent_confidence(parsed))
+        features["selector top-1"].append(ranking[0][1])
+        second = ranking[1][1] if len(ranking) > 1 else 0.0
+        features["top-1 - top-2"].append(ranking[0][1] - second)
+    if len(set(labels)) < 2:
+        return ["signal: not enough right and wrong top articles on dev"]
+    right = sum(labels)
+    lines = [f"signal on dev ({right} right / {len(labels) - right} wrong top articles), AUC:"]
+    for name, values in features.items():
+        lines.append(f"  {name:24s} {roc_auc_score(labels, values):.3f}")
+    return lines
+
+
 def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
     """Grid search of the decision thresholds on the dev split only (never on test)."""
     import functools
@@ -158,24 +185,28 @@ def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
     cached = functools.lru_cache(maxsize=None)(parse)
     rows = []
     for answer, margin, suggest, intent in itertools.product(
-        (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
-        (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
-        (0.05, 0.1, 0.15, 0.2, 0.3),
-        (0.3, 0.5, 0.7, 0.9),
+        (0.2, 0.3, 0.4, 0.5, 0.6),
+        (0.1, 0.2, 0.3, 0.4, 0.5),
+        (0.05, 0.1, 0.15, 0.2),
+        (0.5, 0.7, 0.9),
     ):
         thresholds = Thresholds(answer, margin, suggest, 3, intent)
         report = evaluate(dev, cached, "dev", thresholds)
         rows.append((report, thresholds))
-    # Honesty first: at most 5 % confidently wrong and 15 % of in-scope clarified;
-    # among those, the most right answers.
-    fit = [
-        (r, t)
-        for r, t in rows
-        if r.overall.share("wrong") <= 0.05 and r.in_scope.share("clarified") <= 0.15
-    ]
-    fit.sort(key=lambda rt: (-rt[0].overall.share("right"), rt[0].overall.share("wrong")))
-    lines = [f"threshold grid on dev: {len(rows)} settings, {len(fit)} within the limits"]
-    for report, t in fit[:top] or sorted(rows, key=lambda rt: rt[0].overall.share("wrong"))[:top]:
+
+    # Honesty first: a confidently wrong answer costs more than a question back, so the
+    # setting with the most right answers less three times the wrong ones wins; the
+    # issue's limits (wrong <= 0.05, in-scope clarified <= 0.15) are shown beside it.
+    def objective(row: tuple[Report, Thresholds]) -> float:
+        return row[0].overall.share("right") - 3 * row[0].overall.share("wrong")
+
+    fit = sorted(rows, key=objective, reverse=True)
+    lines = signal(cached, dev)
+    within = sum(
+        r.overall.share("wrong") <= 0.05 and r.in_scope.share("clarified") <= 0.15 for r, _ in rows
+    )
+    lines.append(f"threshold grid on dev: {len(rows)} settings, {within} within both limits")
+    for report, t in fit[:top]:
         lines.append(
             f"  answer>={t.answer_confidence} margin>={t.answer_margin} "
             f"suggest>={t.suggest_confidence} intent>={t.intent_confidence}: "

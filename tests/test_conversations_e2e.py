@@ -24,7 +24,7 @@ def rows(rakel, sql, *args):
 
 
 def test_typo_question_without_norwegian_letters_is_answered(user, knowledge):
-    reply = user.reply("korleis set eg opp tofaktor paa mobilen")
+    reply = user.reply("hvordan setter jeg opp tofaktr")
     assert knowledge.render(knowledge.get("mfa_setup_app")).strip() in reply
     assert reply.endswith("Hjalp dette?")
 

@@ -6,6 +6,9 @@ only when the ResponseSelector is sure of it *and* clearly prefers it to the nex
 one. When two or three articles are close, Rakel asks "Mente du …?" with them as
 buttons; when nothing is close, it says it is unsure and offers a ticket.
 
+The article ranking comes from bot/nlu/article_selector.py in the ResponseSelector's
+output format; DIET's intent confidence says whether it is a knowledge question at all.
+
 The thresholds were chosen on the dev split of the real-question evaluation only
 (never on its test split); the figures behind them are in docs/honest-answers.md.
 """
@@ -20,13 +23,14 @@ from bot.actions.nlu import FAQ, FAQ_PREFIX
 
 @dataclass(frozen=True)
 class Thresholds:
-    # Answer only when the selector gives the best article at least this confidence ...
-    answer_confidence: float = 0.60
-    # ... and the best is at least this far ahead of the second best.
-    answer_margin: float = 0.25
-    # "Mente du …?" lists the articles with at least this confidence (best first, at most
-    # suggest_max); below it for the best article, Rakel is unsure and offers a ticket.
-    suggest_confidence: float = 0.15
+    # Scores are the article selector's probabilities (bot/nlu/article_selector.py).
+    # Answer only when the best article has at least this probability ...
+    answer_confidence: float = 0.50
+    # ... and is at least this far ahead of the second best.
+    answer_margin: float = 0.30
+    # "Mente du …?" lists the articles with at least this probability (best first, at
+    # most suggest_max); below it for the best article, Rakel is unsure and offers a ticket.
+    suggest_confidence: float = 0.20
     suggest_max: int = 3
     # An intent below this DIET confidence is never answered directly (at most suggested).
     intent_confidence: float = 0.50

@@ -2,7 +2,7 @@
 
 Articles bring their example questions (`faq/<id>` NLU data) and their answers
 (`utter_faq/<id>` responses, which the ResponseSelector also learns from); the
-municipality words become the lookup table and synonyms of the `municipality` entity.
+municipality words become the lookup table of the `municipality` entity.
 The files land in the build folder beside the hand-written NLU data of bot/data/.
 """
 
@@ -42,9 +42,9 @@ def nlu_data(catalogue: Catalogue) -> dict:
     words: list[str] = []
     for name, spellings in catalogue.municipalities.items():
         words += [name, *spellings]
+    # A lookup table feeds the RegexFeaturizer; the ticket form maps the words to the
+    # municipality itself (bot/tickets/labels.py), so no synonyms are needed.
     nlu.append({"lookup": "municipality", "examples": _examples_block(list(dict.fromkeys(words)))})
-    for name, spellings in catalogue.municipalities.items():
-        nlu.append({"synonym": name, "examples": _examples_block(list(spellings))})
     return {"version": "3.1", "nlu": nlu}
 
 

@@ -7,6 +7,7 @@ import json
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import services
+from bot.actions.decision import THRESHOLDS
 from bot.actions.fallback import ActionClarify, ActionOutOfScope
 from bot.models import NluMiss
 from tests.support.trackers import parse_data, tracker
@@ -19,15 +20,16 @@ async def run(action, tracker_, domain):
 
 
 def unclear(text="teams mobil greie"):
+    close = THRESHOLDS.suggest_confidence
     message = parse_data(
         text,
         "nlu_fallback",
         0.4,
         ranking=[
-            ("teams_mobile", 0.41),
-            ("teams_mobile_switchboard", 0.3),
-            ("mfa_new_phone", 0.2),
-            ("pc_order", 0.01),
+            ("teams_mobile", close + 0.05),
+            ("teams_mobile_switchboard", close + 0.03),
+            ("mfa_new_phone", close + 0.01),
+            ("pc_order", close - 0.05),
         ],
     )
     message["intent_ranking"].append({"name": "faq", "confidence": 0.38})
@@ -70,8 +72,12 @@ async def test_no_candidates_says_so_and_hands_over_to_the_ticket_offer(database
 
 
 async def test_only_distant_candidates_are_not_suggested(database, domain):
+    close = THRESHOLDS.suggest_confidence
     message = parse_data(
-        "noe helt annet", "nlu_fallback", 0.3, ranking=[("teams_tips", 0.1), ("pc_order", 0.08)]
+        "noe helt annet",
+        "nlu_fallback",
+        0.3,
+        ranking=[("teams_tips", close - 0.01), ("pc_order", close - 0.02)],
     )
     messages, slots = await run(ActionClarify(), tracker(message), domain)
     assert [m["response"] for m in messages] == ["utter_unsure"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import services
+from bot.actions.decision import THRESHOLDS
 from bot.actions.feedback import ActionHelpedFeedback
 from bot.actions.knowledge import ActionAnswerArticle
 from bot.models import Feedback, NluMiss
@@ -40,8 +41,14 @@ async def test_answers_with_the_selected_article_and_its_source(database, domain
 
 async def test_an_unsure_selector_answers_nothing_and_hands_over_to_clarify(database, domain):
     # Two articles close together: stating either as fact would be a guess.
+    close = THRESHOLDS.answer_confidence
     message = parse_data(
-        "teams på mobilen", "faq", ranking=[("teams_mobile", 0.48), ("teams_not_starting", 0.40)]
+        "teams på mobilen",
+        "faq",
+        ranking=[
+            ("teams_mobile", close + 0.01),
+            ("teams_not_starting", close + 0.01 - THRESHOLDS.answer_margin / 2),
+        ],
     )
     messages, events = await run(ActionAnswerArticle(), tracker(message), domain)
     assert messages == []

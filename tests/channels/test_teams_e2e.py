@@ -247,3 +247,26 @@ def test_unauthenticated_activities_get_401_and_no_processing(teams, make_token)
     assert teams.microsoft.replies(teams.conversation) == []
     tracker = teams.tracker()
     assert [e for e in tracker["events"] if e["event"] == "user"] == []
+
+
+def test_did_you_mean_and_the_honest_replies_arrive_as_teams_buttons(teams):
+    from tests.test_handoff_e2e import text
+    from tests.test_honest_replies_e2e import AMBIGUOUS, OTHER_IT
+
+    replies = teams.say(AMBIGUOUS)
+    card = replies[-1]["activity"]["attachments"][0]["content"]
+    assert card["text"] == text("utter_did_you_mean")
+    buttons = [(b["type"], b["title"], b["text"]) for b in card["buttons"]]
+    assert all(kind == "messageBack" for kind, _, _ in buttons)
+    assert buttons[-1] == ("messageBack", "Ingen av disse", "/deny")
+    assert buttons[0][2].startswith('/faq{"article_id": ')
+    # "Ingen av disse": honest, then the ticket offer with its own buttons.
+    replies = teams.say("/deny")
+    assert text_of(replies[0]) == text("utter_none_fit")
+    offer = replies[-1]["activity"]["attachments"][0]["content"]
+    assert offer["text"] == text("utter_offer_ticket")
+    assert [b["text"] for b in offer["buttons"]] == ["/affirm", "/deny"]
+    # Other IT: the honest reply and the ticket offer.
+    replies = teams.say(OTHER_IT)
+    assert text_of(replies[0]) == text("utter_other_it")
+    assert text_of(replies[-1]) == text("utter_offer_ticket")

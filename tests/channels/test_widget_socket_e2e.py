@@ -156,3 +156,26 @@ def test_token_endpoint_requires_the_issuer_key_and_valid_input(rakel):
         url, data="not json", timeout=10, headers={"Authorization": f"Bearer {key}"}
     )
     assert bad.status_code == 400 and "user_id" in bad.json()["error"]
+
+
+async def test_did_you_mean_and_the_honest_replies_reach_the_widget(rakel):
+    from tests.test_handoff_e2e import text
+    from tests.test_honest_replies_e2e import AMBIGUOUS, HR
+
+    client = WidgetClient(rakel)
+    await client.connect()
+    try:
+        replies = await client.say(AMBIGUOUS)
+        assert replies[0]["text"] == text("utter_did_you_mean")
+        buttons = replies[0]["quick_replies"]
+        assert buttons[-1] == {
+            "content_type": "text",
+            "title": "Ingen av disse",
+            "payload": "/deny",
+        }
+        assert buttons[0]["payload"].startswith('/faq{"article_id": ')
+        replies = await client.say("/deny")
+        assert [r["text"] for r in replies] == [text("utter_none_fit"), text("utter_offer_ticket")]
+        assert [r["text"] for r in await client.say(HR)] == [text("utter_out_of_scope_hr")]
+    finally:
+        await client.close()
