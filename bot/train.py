@@ -28,7 +28,7 @@ from pathlib import Path
 from bot.content import training_data
 from bot.content.catalogue import catalogue
 from bot.content.render import KnowledgeBase
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import CONTACT_DEFAULTS, PROJECT_ROOT, Settings, load_settings
 
 CONFIG = PROJECT_ROOT / "config.yml"
 DOMAIN = PROJECT_ROOT / "domain.yml"
@@ -44,12 +44,15 @@ def models_dir(settings: Settings) -> Path:
 
 
 def write_catalogue_data(settings: Settings) -> Path:
-    """Generate the catalogue's NLU data and responses into the build folder."""
-    return training_data.write(
-        catalogue(settings.knowledge_dir),
-        KnowledgeBase.from_settings(settings),
-        build_dir(settings),
-    )
+    """Generate the catalogue's NLU data and responses into the build folder.
+
+    The responses are rendered with the default contact details: users never see them
+    (action_answer_article renders the article itself), and a deployment's contact
+    details must not change the model's fingerprint.
+    """
+    content = catalogue(settings.knowledge_dir)
+    knowledge = KnowledgeBase(content.articles, CONTACT_DEFAULTS)
+    return training_data.write(content, knowledge, build_dir(settings))
 
 
 def _input_files(settings: Settings, config: Path = CONFIG) -> list[Path]:
@@ -77,11 +80,11 @@ def fingerprint(settings: Settings, config: Path = CONFIG) -> str:
         *sorted((PROJECT_ROOT / "bot" / "nlu").glob("*.py")),
         *_input_files(settings, config),
     ]:
-        digest.update(
-            str(
-                path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path.name
-            ).encode()
+        # Generated files by name only: where the var folder lives must not matter.
+        in_project = path.is_relative_to(PROJECT_ROOT) and not path.is_relative_to(
+            build_dir(settings)
         )
+        digest.update(str(path.relative_to(PROJECT_ROOT) if in_project else path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
 
