@@ -94,7 +94,7 @@ async def patch_ticket(request: web.Request) -> web.Response:
         ticket = tickets.get_ticket(session, public_id)
         if ticket is None:
             return None
-        tickets.update_ticket(session, ticket, actor, **body)
+        tickets.update_ticket(session, ticket, actor, body)
         return _detail(session, public_id)
 
     try:

@@ -236,9 +236,12 @@ def validate_changes(changes: Mapping[str, Any]) -> dict[str, str | None]:
     return clean
 
 
-def update_ticket(session: Session, ticket: Ticket, actor: str, **changes: Any) -> Ticket:
+def update_ticket(
+    session: Session, ticket: Ticket, actor: str, changes: Mapping[str, Any]
+) -> Ticket:
     """Staff changes: validated here, stored (with one audit row per changed field)
-    by the ticket repository."""
+    by the ticket repository. `changes` is a mapping, never keyword arguments: a
+    client's key such as "actor" must be refused as a field, not clash with a parameter."""
     return repository.update_ticket(session, ticket, actor, **validate_changes(changes))
 
 

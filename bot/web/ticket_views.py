@@ -93,7 +93,7 @@ async def ticket_update(request: web.Request) -> web.Response:
         ticket = tickets.get_ticket(session, public_id)
         if ticket is None:
             return None
-        tickets.update_ticket(session, ticket, actor, **changes)
+        tickets.update_ticket(session, ticket, actor, changes)
         if note:
             tickets.add_note(session, ticket, actor, note)
         return ticket

@@ -381,6 +381,10 @@ async def test_api_get_patch_and_note(client, database):
     [
         ({"status": "borte"}, {}, 400, "invalid_parameter"),
         ({"summary": "ny tekst"}, {}, 400, "invalid_parameter"),
+        # keys that are also parameter names of the update function: refused, not a 500
+        ({"actor": "mallory"}, {}, 400, "invalid_parameter"),
+        ({"ticket": 1, "status": "lost"}, {}, 400, "invalid_parameter"),
+        ({"session": None}, {}, 400, "invalid_parameter"),
         ({}, {}, 400, "invalid_parameter"),
         (
             None,
