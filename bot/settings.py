@@ -47,7 +47,8 @@ class Settings:
     retention_days: int = 90
     # ITSM forwarding by the worker (bot/worker.py). The lease must outlast a request:
     # a claimed row only becomes due again when its worker has surely given up or died.
-    itsm_token: str | None = None
+    # Not in the text form of the settings: settings get logged and printed.
+    itsm_token: str | None = field(default=None, repr=False)
     itsm_timeout_seconds: float = 10.0
     itsm_retry_base_seconds: float = 5.0
     itsm_retry_max_seconds: float = 3600.0
