@@ -144,12 +144,7 @@ def ensure_model(
         ]
         started = time.monotonic()
         # Rasa imports our NLU components (bot.nlu) by module path: from this checkout.
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
-            ),
-        }
+        env = settings.child_environment()
         subprocess.run(command, check=True, cwd=PROJECT_ROOT, env=env)
         seconds = time.monotonic() - started
         os.replace(Path(tmp) / f"{name}.tar.gz", target)
