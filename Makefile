@@ -21,9 +21,9 @@ migrate: setup ## bring the database schema up to date
 validate: setup ## rasa data validate on domain, data and knowledge
 	@python -m bot.cli validate
 
-run: train migrate ## set up, train if needed, start all processes (Ctrl-C stops them)
+run: train migrate ## set up, train if needed, start all processes on plain http (Ctrl-C stops them)
 	@python -m bot.cli banner
-	@honcho start -f Procfile
+	@RAKEL_COOKIE_SECURE=$${RAKEL_COOKIE_SECURE:-0} honcho start -f Procfile
 
 test: setup ## set up if needed and run the whole test suite
 	@scripts/test.sh

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.web import api, auth_views, nlu_views, security, stats_views, ticket_views
+from bot.web import (
+    account_views,
+    api,
+    auth_views,
+    nlu_views,
+    security,
+    stats_views,
+    ticket_views,
+)
 from bot.web.keys import DATABASE, SETTINGS
-from bot.web.security import LoginThrottle
+from bot.web.login_throttle import LoginThrottle
 from bot.web.staff_accounts import bootstrap_admin
 from bot.web.staff_base import STATIC, setup_templates
 
@@ -21,11 +28,12 @@ log = logging.getLogger(__name__)
 async def _bootstrap_admin(app: web.Application) -> None:
     """Create the admin from RAKEL_ADMIN_USER / RAKEL_ADMIN_PASSWORD, if set and new."""
     try:
-        await asyncio.to_thread(app[DATABASE].run, bootstrap_admin)
+        settings = app[SETTINGS]
+        await asyncio.to_thread(app[DATABASE].run, lambda s: bootstrap_admin(s, settings))
     except SQLAlchemyError as exc:
         # Without the staff table (migrations not run) only the admin bootstrap is
         # impossible; health and channels still serve. Asked for an admin: fail loudly.
-        if os.environ.get("RAKEL_ADMIN_USER"):
+        if app[SETTINGS].admin_user:
             raise RuntimeError(
                 "cannot create the admin account: run `python -m bot.cli migrate` first"
             ) from exc
@@ -58,6 +66,9 @@ def setup(app: web.Application) -> None:
     r.add_post("/staff/misses/{miss_id:\\d+}", nlu_views.mark)
     r.add_get("/staff/misses/export.yml", nlu_views.export)
     r.add_get("/staff/stats", stats_views.statistics)
+    r.add_get("/staff/accounts", account_views.accounts)
+    r.add_post("/staff/accounts", account_views.create)
+    r.add_post("/staff/accounts/{user_id:\\d+}", account_views.change)
     r.add_static("/static/staff", STATIC)
     r.add_get("/api/openapi.json", api.openapi)
     r.add_get("/api/tickets", api.list_tickets)
