@@ -31,7 +31,7 @@ import yaml
 
 from bot.content.catalogue import Catalogue, catalogue
 from bot.evaluation.scoring import Report, evaluate
-from bot.evaluation.survey import by_split, load_messages, load_survey
+from bot.evaluation.survey import EvalMessage, by_split, load_messages, load_survey
 from bot.settings import PROJECT_ROOT, load_settings
 
 HELDOUT = PROJECT_ROOT / "tests" / "data" / "heldout_nlu.yml"
@@ -55,7 +55,7 @@ def full_intent(parse: dict[str, Any]) -> str:
 class HeldoutReport:
     total: int = 0
     correct_topic: int = 0
-    per_topic: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    per_topic: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     intent_checked: int = 0
     intent_correct: int = 0
     fallbacks: int = 0
@@ -146,13 +146,18 @@ def evaluate_real_questions(parse: Callable[[str], dict[str, Any]]) -> dict[str,
     return {split: evaluate(by_split(messages, split), parse, split) for split in ("dev", "test")}
 
 
-def signal(parse: Callable[[str], dict[str, Any]], messages: list) -> list[str]:
+def signal(parse: Callable[[str], dict[str, Any]], messages: list[EvalMessage]) -> list[str]:
     """How well each confidence separates a right top article from a wrong one (dev)."""
     from sklearn.metrics import roc_auc_score
 
     from bot.actions.decision import article_ranking, intent_confidence
 
-    labels, features = [], {"DIET intent confidence": [], "selector top-1": [], "top-1 - top-2": []}
+    labels: list[bool] = []
+    features: dict[str, list[float]] = {
+        "DIET intent confidence": [],
+        "selector top-1": [],
+        "top-1 - top-2": [],
+    }
     for message in messages:
         expect = message.type.expect
         parsed = parse(message.text)

@@ -52,6 +52,8 @@ def precompile_action_result_validation() -> None:
         )
         raise error
 
+    # A marker on the function (mypy has no notion of function attributes) makes a second
+    # apply() a no-op; replacing Rasa's method is the point of this patch.
     validate_action_result.precompiled = True  # type: ignore[attr-defined]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
 
@@ -88,6 +90,7 @@ def memoize_event_type_lookup() -> None:
             found[type_name] = cls
         return cls
 
+    # As above: a marker against patching twice, and the patch of Rasa's method itself.
     resolve_by_type.memoized = True  # type: ignore[attr-defined]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
 

@@ -75,7 +75,7 @@ def judge(expect: Expectation, reply: Reply) -> str:
 
 @dataclass
 class Tally:
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     right_among_buttons: int = 0
 
     def add(self, outcome: str, among_buttons: bool) -> None:

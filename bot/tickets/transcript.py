@@ -80,7 +80,7 @@ def _intent(event: dict[str, Any]) -> str | None:
 
 def question_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """User messages that describe a problem (not "ja", buttons or form answers)."""
-    questions = []
+    questions: list[dict[str, Any]] = []
     in_form = False
     for event in events:
         kind = event.get("event")
