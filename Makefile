@@ -34,9 +34,10 @@ test-fast: setup ## the quick loop: every test that needs no trained model, brow
 eval: train ## first replies to real questions (dev/test), held-out accuracy, stories, CV
 	@python -m bot.evaluate
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check, mypy type check
 	@ruff check bot tests scripts teams
 	@ruff format --check bot tests scripts teams
+	@mypy
 
 format: setup ## apply ruff format and the fixable lint rules
 	@ruff format bot tests scripts teams
