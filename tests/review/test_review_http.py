@@ -9,8 +9,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.models import StaffUser, TicketAudit, TicketNote
+from bot.models import TICKET_PRIORITIES, StaffUser, TicketAudit, TicketNote
 from bot.web.app import create_app
+from bot.web.staff_base import label
 from tests.support.staff import (
     ADMIN,
     ADMIN_PASSWORD,
@@ -353,6 +354,40 @@ async def test_invalid_status_changes_nothing(client, database):
     assert notes == 0
 
 
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"priority": "akutt"}, "priority"),
+        ({"status": "slettet"}, "status"),
+        ({"assignee": "x" * 129}, "assignee"),
+    ],
+)
+async def test_page_and_api_refuse_the_same_change_alike(client, database, changes, field):
+    # One rule behind both: the API names the field the page marks, and neither stores.
+    public_id = make_ticket(database)
+    await login(client)
+    api = await client.patch(f"/api/tickets/{public_id}", json=changes)
+    assert api.status == 400
+    assert (await api.json())["field"] == field
+    token = await page_token(client, f"/staff/tickets/{public_id}")
+    page = await client.post(f"/staff/tickets/{public_id}", data={"csrf_token": token, **changes})
+    assert page.status == 400
+    assert f"Ugyldig verdi for {label('field', field)}." in await page.text()
+    audit = database.run(lambda s: s.execute(select(func.count(TicketAudit.id))).scalar_one())
+    assert audit == 1  # only "created"
+
+
+async def test_api_names_the_allowed_values_of_a_refused_field(client, database):
+    public_id = make_ticket(database)
+    await login(client)
+    body = await (await client.patch(f"/api/tickets/{public_id}", json={"priority": "x"})).json()
+    assert body == {
+        "error": "invalid_parameter",
+        "detail": f"must be one of {', '.join(TICKET_PRIORITIES)}",
+        "field": "priority",
+    }
+
+
 # --- JSON API ---------------------------------------------------------------------
 
 
@@ -430,13 +465,13 @@ async def test_api_unknown_ticket_and_bad_filter(client):
 
 
 async def test_unexpected_error_gives_friendly_page_and_logs(client, monkeypatch, caplog):
-    from bot.web import ticket_service
+    from bot.web import ticket_queries
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("database exploded: secret detail")
 
     await login(client)
-    monkeypatch.setattr(ticket_service, "list_tickets", broken)
+    monkeypatch.setattr(ticket_queries, "list_tickets", broken)
     response = await client.get("/staff/")
     assert response.status == 500
     html = await response.text()
