@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from bot.content.catalogue import Catalogue, catalogue
+from bot.content.faq_intent import FAQ, article_ranking, intent_with_article
 from bot.evaluation.scoring import Report, evaluate
 from bot.evaluation.survey import EvalMessage, by_split, load_messages, load_survey
 from bot.settings import PROJECT_ROOT, load_settings
@@ -45,10 +46,7 @@ OOS_RECALL_TARGET = 0.85
 def full_intent(parse: dict[str, Any]) -> str:
     """`faq/<article>` for knowledge questions, else the intent name."""
     name = (parse.get("intent") or {}).get("name") or FALLBACK
-    if name == "faq":
-        response = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-        return response.get("intent_response_key") or "faq"
-    return name
+    return intent_with_article(name, parse) or name
 
 
 @dataclass
@@ -150,7 +148,7 @@ def signal(parse: Callable[[str], dict[str, Any]], messages: list[EvalMessage]) 
     """How well each confidence separates a right top article from a wrong one (dev)."""
     from sklearn.metrics import roc_auc_score
 
-    from bot.actions.decision import article_ranking, intent_confidence
+    from bot.actions.decision import intent_confidence
 
     labels: list[bool] = []
     features: dict[str, list[float]] = {
@@ -162,7 +160,7 @@ def signal(parse: Callable[[str], dict[str, Any]], messages: list[EvalMessage]) 
         expect = message.type.expect
         parsed = parse(message.text)
         ranking = article_ranking(parsed)
-        if not ranking or (parsed.get("intent") or {}).get("name") not in ("faq", "nlu_fallback"):
+        if not ranking or (parsed.get("intent") or {}).get("name") not in (FAQ, FALLBACK):
             continue
         labels.append(expect.kind == "article" and ranking[0][0] == expect.value)
         features["DIET intent confidence"].append(intent_confidence(parsed))
