@@ -15,7 +15,7 @@ from rasa.core.channels.rest import RestInput
 from sanic.exceptions import InvalidUsage as BadRequest  # 400 in sanic 21.12
 from sanic.request import Request
 
-from bot.channels.masking import MaskingInputMixin
+from bot.channels.entry_guard import EntryGuardMixin
 
 MAX_SENDER_CHARS = 255
 IDENTITY_KEY = "rakel_identity"
@@ -31,7 +31,7 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-class MaskingRestInput(MaskingInputMixin, RestInput):
+class MaskingRestInput(EntryGuardMixin, RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
