@@ -43,7 +43,7 @@ def guarded(
         if too_long(message.text, max_chars):
             logger.info(
                 "message of %d characters from %s not processed (limit %d)",
-                len(message.text),
+                len(message.text or ""),
                 message.sender_id,
                 max_chars,
             )

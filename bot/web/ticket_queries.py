@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
@@ -22,7 +23,8 @@ class TicketPage:
     pages: int
 
 
-def _filtered(statement, f: TicketFilter, *, with_status: bool = True):  # type: ignore[no-untyped-def]
+def _filtered(statement: Any, f: TicketFilter, *, with_status: bool = True) -> Any:
+    """`statement` narrowed by the filter (SQLAlchemy 1.4 statements are untyped)."""
     if with_status and f.status:
         statement = statement.where(Ticket.status == f.status)
     if f.category:
@@ -78,7 +80,7 @@ def status_counts(session: Session, f: TicketFilter | None = None) -> dict[str, 
 def filter_options(session: Session) -> dict[str, list[str]]:
     """The categories and municipalities that occur, for the filter menus."""
 
-    def distinct(column):  # type: ignore[no-untyped-def]
+    def distinct(column: Any) -> list[str]:
         rows = session.execute(select(column).where(column.is_not(None)).distinct())
         return sorted(value for (value,) in rows if value)
 
