@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Concatenate, ParamSpec
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from bot.db import Database
 
@@ -47,3 +50,15 @@ def downgrade(database: Database, revision: str) -> None:
 def revision(database: Database, message: str) -> None:
     """Autogenerate a new migration from the models (developer tool)."""
     _run(database, command.revision, message=message, autogenerate=True)
+
+
+@cache
+def code_heads() -> frozenset[str]:
+    """The revisions the code expects (fixed for the life of a process)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def database_heads(database: Database) -> frozenset[str]:
+    """The revisions the database is at; empty when it was never migrated."""
+    with database.engine.connect() as connection:
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
