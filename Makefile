@@ -35,28 +35,28 @@ eval: train ## first replies to real questions (dev/test), held-out accuracy, st
 	@python -m bot.evaluate
 
 lint: setup ## ruff lint and format check, mypy type check
-	@ruff check bot tests scripts teams
-	@ruff format --check bot tests scripts teams
+	@ruff check bot devtools tests scripts teams
+	@ruff format --check bot devtools tests scripts teams
 	@mypy
 
 format: setup ## apply ruff format and the fixable lint rules
-	@ruff format bot tests scripts teams
-	@ruff check --fix bot tests scripts teams
+	@ruff format bot devtools tests scripts teams
+	@ruff check --fix bot devtools tests scripts teams
 
 bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 users
-	@python scripts/bench.py
+	@python -m scripts.bench
 
 profile: train ## where Rakel's time goes at 10 users (py-spy; flame data in var/bench/profile)
-	@python scripts/bench.py --profile --levels 10 --skip-baseline
+	@python -m scripts.bench --profile --levels 10 --skip-baseline
 
 teams-package: ## build dist/rakel-teams.zip (needs RAKEL_TEAMS_APP_ID, RAKEL_PORTAL_URL)
 	@python teams/package.py
 
 scaled-up: train ## scale-out profile on this machine: PostgreSQL, Redis, nginx, 2+2 replicas
-	@python -m bot.scaled up
+	@python -m devtools.scaled up
 
 scaled-down: ## stop everything `make scaled-up` started
-	@python -m bot.scaled down
+	@python -m devtools.scaled down
 
 bench-scaled: train ## throughput of the scaled profile through nginx: 1 vs 2 replicas
-	@python scripts/bench_scaled.py
+	@python -m scripts.bench_scaled

@@ -2,7 +2,7 @@
 
 Starts the scaled profile (PostgreSQL, Redis, nginx; free loopback ports) once with
 1 Rasa + 1 action server and once with 2 + 2, replays the benchmark's Norwegian
-conversations (bench/conversations.yml, `run_level` from scripts/bench.py) from
+conversations (bench/conversations.yml, devtools.load, as `make bench`) from
 concurrent simulated employees through nginx, and prints latency, throughput,
 errors and peak RSS per replica for each. On a 2-core machine expect little gain
 from a second replica: the point is that the recipe is correct.
@@ -20,13 +20,10 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from bench import LevelResult, report, run_level  # noqa: E402
-from bot.scaled.profile import ScaledProfile  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.settings import PROJECT_ROOT as ROOT
+from bot.settings import load_settings
+from devtools.load import LevelResult, report, run_level
+from devtools.scaled.profile import ScaledProfile
 
 PORTS = ("LB", "RASA_LB", "ACTIONS_LB", "PG", "REDIS", "RASA_BASE", "ACTIONS_BASE", "WEB_BASE")
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot.settings import PROJECT_ROOT as ROOT
+from devtools.ports import free_port
+from devtools.processes import Rakel, make_env
 from tests.support.fake_microsoft import FakeMicrosoft
-from tests.support.processes import ROOT, Rakel, free_port, make_env
 
 # A throwaway PostgreSQL cluster for storage tests (fixtures postgres_server, postgres_url).
 pytest_plugins = ["tests.support.postgres"]
@@ -23,7 +25,9 @@ def rakel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rakel]:
     """Rasa server, action server and web service, started once for the session."""
     var_dir = tmp_path_factory.mktemp("rakel-var")
     ports = {name: free_port() for name in ("rasa", "actions", "web", "microsoft")}
-    env = make_env(var_dir, ports)
+    # The Teams channel talks to local fakes of Microsoft's endpoints (the
+    # `microsoft` fixture starts them on this port).
+    env = make_env(var_dir, ports, FakeMicrosoft(port=ports["microsoft"]).env())
     subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=ROOT, env=env, check=True)
     logs = var_dir / "logs"
     logs.mkdir()

@@ -14,7 +14,7 @@ from bot import migrate
 from bot.db import Database
 from bot.settings import Settings, load_settings
 from bot.web.app import create_app
-from tests.support.processes import free_port
+from devtools.ports import free_port
 
 
 def settings_for(tmp_path: Path, db_url: str, rasa_url: str, actions_url: str) -> Settings:

@@ -13,8 +13,8 @@ import sys
 import pytest
 from playwright.async_api import async_playwright, expect
 
+from bot.settings import PROJECT_ROOT as ROOT
 from tests.conftest import RestClient
-from tests.support.processes import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

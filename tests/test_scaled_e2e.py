@@ -1,12 +1,11 @@
 """The scaled profile for real: PostgreSQL, Redis, nginx and 2 Rasa + 2 action-server
-replicas started by `bot.scaled` (what `make scaled-up` runs), talked to through
+replicas started by `devtools.scaled` (what `make scaled-up` runs), talked to through
 nginx like a user would, and losing a replica of each kind under load."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 import tempfile
 import time
 import uuid
@@ -22,11 +21,9 @@ import requests
 import yaml
 from sqlalchemy import create_engine, text
 
-from bot.scaled.profile import ScaledProfile
 from bot.settings import PROJECT_ROOT
-
-sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-from bench import run_level  # noqa: E402 - the benchmark's load generator
+from devtools.load import run_level
+from devtools.scaled.profile import ScaledProfile
 
 pytestmark = pytest.mark.scaled
 
@@ -105,7 +102,7 @@ def scaled() -> Iterator[ScaledProfile]:
 
 @pytest.fixture(scope="module")
 def rakel_db(scaled: ScaledProfile) -> Iterator:
-    engine = create_engine(scaled.postgres.url("rakel"), future=True)
+    engine = create_engine(scaled.db_url("rakel"), future=True)
     yield engine
     engine.dispose()
 

@@ -20,8 +20,8 @@ from bot.channels.teams_references import (
 )
 from bot.db import Database
 from bot.settings import load_teams_settings
+from devtools.ports import free_port
 from tests.support.fake_microsoft import APP_ID, FakeMicrosoft, new_key
-from tests.support.processes import free_port
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from aiohttp import web
 from playwright.async_api import Page, async_playwright, expect
 
 from bot.web.app import create_app
-from tests.support.processes import free_port
+from devtools.ports import free_port
 from tests.support.staff import (
     ADMIN,
     ADMIN_PASSWORD,

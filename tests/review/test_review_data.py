@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.models import Feedback, NluMiss, StaffUser
+from bot.settings import PROJECT_ROOT as ROOT
 from bot.web import api, charts, nlu_review, stats
 from bot.web.app import create_app
-from tests.support.processes import ROOT
 from tests.support.staff import (
     ADMIN,
     ADMIN_PASSWORD,

@@ -23,8 +23,9 @@ from sqlalchemy import select
 from bot import migrate
 from bot.db import Database
 from bot.models import OutboxMessage, Ticket, TicketAudit
+from bot.settings import PROJECT_ROOT as ROOT
 from bot.tickets.repository import create_ticket
-from tests.support.processes import ROOT, free_port
+from devtools.ports import free_port
 
 
 class FakeItsm:

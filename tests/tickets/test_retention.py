@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, text
 
 from bot.models import OutboxMessage, Ticket, TicketAudit, TicketNote, utcnow
 from bot.retention import run_retention
+from bot.settings import PROJECT_ROOT as ROOT
 from bot.settings import load_settings
 from bot.tickets.repository import add_note, create_ticket
 from bot.tracker_store import RakelTrackerStore
-from tests.support.processes import ROOT
 
 DAY = 24 * 3600
 

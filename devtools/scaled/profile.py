@@ -14,25 +14,22 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.scaled.config import NGINX_TEMPLATE, ScaledConfig, load_config
-from bot.scaled.services import (
-    LOOPBACK,
-    Postgres,
-    nginx_setup,
-    redis_command,
-    render_template,
-    stop_process_group,
-)
 from bot.settings import PROJECT_ROOT, load_settings
+from devtools.ports import LOOPBACK
+from devtools.postgres import Postgres
+from devtools.processes import log_tail, rakel_command, spawn, stop_process_group
+from devtools.readiness import ProcessExited, answers_ok, ready_url, wait_port, wait_until
+from devtools.scaled.config import NGINX_TEMPLATE, ScaledConfig, load_config
+from devtools.scaled.services import nginx_setup, redis_command, render_template
 
 READY_TIMEOUT = 420  # two Rasa replicas load TensorFlow + the model in parallel on 2 cores
 STATE = "state.json"
+DB_ROLE = "rakel"
+DATABASES = ("rakel", "rakel_tracker")
 
 
 @dataclass
@@ -45,10 +42,11 @@ class Replica:
 
     @property
     def ready_url(self) -> str | None:
+        """None for a worker: it listens on nothing."""
         if self.port is None:
             return None
-        path = {"rasa": "/", "actions": "/health", "web": "/health?ready"}[self.group]
-        return f"http://{LOOPBACK}:{self.port}{path}"
+        base = f"http://{LOOPBACK}:{self.port}"
+        return ready_url(self.group, base, self.env.get("RAKEL_RASA_TOKEN"))
 
 
 @dataclass
@@ -95,12 +93,16 @@ class ScaledProfile:
 
     @property
     def postgres(self) -> Postgres:
+        # The superuser and the replicas' role share the generated password.
         return Postgres(self.root / "pg", self.cfg.ports["PG"], self.secret("scaled_pg_password"))
+
+    def db_url(self, database: str) -> str:
+        """What the replicas connect with: the `rakel` role."""
+        return self.postgres.url(database, user=DB_ROLE)
 
     # --- environment ---------------------------------------------------------------
     def common_env(self) -> dict[str, str]:
         cfg = self.cfg
-        pg = self.postgres
         env = {**os.environ, **(self.overrides or {})}
         env.update(cfg.values)
         env.update(
@@ -108,8 +110,8 @@ class ScaledProfile:
                 "RAKEL_PROFILE": "scaled",
                 "RAKEL_VAR_DIR": str(self.var_dir),
                 "RAKEL_ENDPOINTS": str(cfg.endpoints),
-                "RAKEL_DB_URL": pg.url("rakel"),
-                "RAKEL_TRACKER_DB_URL": pg.url("rakel_tracker"),
+                "RAKEL_DB_URL": self.db_url("rakel"),
+                "RAKEL_TRACKER_DB_URL": self.db_url("rakel_tracker"),
                 "RAKEL_REDIS_HOST": LOOPBACK,
                 "RAKEL_REDIS_PORT": str(cfg.ports["REDIS"]),
                 "RAKEL_REDIS_PASSWORD": self.secret("scaled_redis_password"),
@@ -183,14 +185,14 @@ class ScaledProfile:
         """Every replica at once: Rasa's 30-60 s model load overlaps."""
         self.replicas = self.plan()
         for replica in self.replicas.values():
-            self._spawn(
-                replica.name, [sys.executable, "-m", "bot.cli", "run", replica.group], replica.env
-            )
+            self._spawn(replica.name, rakel_command(replica.group), replica.env)
 
     def _start_stores(self) -> None:
-        self.postgres.start()
+        postgres = self.postgres
+        postgres.start()
         self.pids["postgres"] = -1  # stopped with pg_ctl, not a signal
         self._save()
+        postgres.create_role_and_databases(DB_ROLE, postgres.password, list(DATABASES))
         self._spawn(
             "redis",
             redis_command(
@@ -198,7 +200,7 @@ class ScaledProfile:
             ),
             dict(os.environ),
         )
-        self._wait_port(self.cfg.ports["REDIS"], "redis")
+        wait_port(self.cfg.ports["REDIS"], process=self.children["redis"])
 
     def _run_once(self, args: list[str], env: dict[str, str], name: str) -> None:
         with (self.logs / f"{name}.log").open("ab") as log:
@@ -214,16 +216,7 @@ class ScaledProfile:
             raise RuntimeError(f"`bot.cli {' '.join(args)}` failed: see {self.logs / name}.log")
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        with log:
-            process = subprocess.Popen(
-                command,
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = spawn(command, env, self.logs / f"{name}.log")
         self.pids[name] = process.pid
         self.children[name] = process
         self._save()
@@ -252,41 +245,38 @@ class ScaledProfile:
         if check.returncode:
             raise RuntimeError(f"nginx config invalid: {check.stderr.strip()}")
         self._spawn("nginx", command, dict(os.environ))
-        self._wait_port(self.cfg.ports["LB"], "nginx")
+        wait_port(self.cfg.ports["LB"], process=self.children["nginx"])
 
     def wait_ready(self, names: list[str] | None = None, timeout: float = READY_TIMEOUT) -> None:
-        """Wait until every replica answers (they start in parallel, so wait once)."""
+        """Wait until every replica is ready (they start in parallel: one deadline)."""
         deadline = time.monotonic() + timeout
         for name in names or list(self.replicas):
-            replica = self.replicas[name]
-            if replica.ready_url is None:
-                continue
-            while True:
-                if not self.alive(name):
-                    raise RuntimeError(
-                        f"{name} exited during start; the end of "
-                        f"{self.logs / name}.log:\n{self.log_tail(name)}"
-                    )
-                if _answers(replica.ready_url):
-                    break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"{name} not ready after {timeout:.0f}s: see {self.logs / name}.log"
-                    )
-                time.sleep(0.5)
-        # Workers listen on nothing: by now they have read their settings and started.
-        for name in names or list(self.replicas):
-            if self.replicas[name].ready_url is None and not self.alive(name):
-                raise RuntimeError(
+            url = self.replicas[name].ready_url
+            try:
+                if url is None:
+                    # Workers listen on nothing: by now they have read their settings.
+                    if not self.alive(name):
+                        raise ProcessExited(f"{name}: the process exited first")
+                    continue
+                wait_until(
+                    lambda url=url: answers_ok(url),
+                    timeout=max(0.0, deadline - time.monotonic()),
+                    what=name,
+                    alive=lambda name=name: self.alive(name),
+                    interval=0.5,
+                )
+            except ProcessExited:
+                raise ProcessExited(
                     f"{name} exited during start; the end of "
                     f"{self.logs / name}.log:\n{self.log_tail(name)}"
-                )
+                ) from None
+            except TimeoutError:
+                raise TimeoutError(
+                    f"{name} not ready after {timeout:.0f}s: see {self.logs / name}.log"
+                ) from None
 
     def log_tail(self, name: str, lines: int = 25) -> str:
-        path = self.logs / f"{name}.log"
-        if not path.exists():
-            return "(no log)"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.logs / f"{name}.log", lines)
 
     def alive(self, name: str) -> bool:
         pid = self.pids.get(name)
@@ -357,19 +347,6 @@ class ScaledProfile:
         self.pids = {name: int(pid) for name, pid in state["pids"].items()}
         return True
 
-    @staticmethod
-    def _wait_port(port: int, name: str, timeout: float = 30) -> None:
-        import socket
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                sock.settimeout(1)
-                if sock.connect_ex((LOOPBACK, port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise TimeoutError(f"{name} is not listening on {LOOPBACK}:{port}")
-
     def banner(self) -> str:
         cfg = self.cfg
         lines = [
@@ -394,14 +371,3 @@ class ScaledProfile:
             "Stop with `make scaled-down`.",
         ]
         return "\n".join(lines)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-            return response.status == 200
-    except urllib.error.HTTPError:
-        # The web service's /health answers 503 while a dependency starts: it is up.
-        return url.endswith("?ready")
-    except (OSError, ValueError):
-        return False

@@ -1,4 +1,4 @@
-"""The scaled profile on one machine: `python -m bot.scaled up|down|status`.
+"""The scaled profile on one machine: `python -m devtools.scaled up|down|status`.
 
 Rakel as stateless replicas (2 Rasa servers, 2 action servers, web, workers) on a
 throwaway PostgreSQL cluster and Redis, behind nginx — the same recipe a

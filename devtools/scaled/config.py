@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.settings import PROJECT_ROOT, SettingsError
+from devtools.ports import free_port
 
 ENV_FILE = PROJECT_ROOT / "deploy" / "scaled.env"
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "rakel.conf.template"
@@ -30,12 +30,6 @@ def read_env_file(path: Path) -> dict[str, str]:
             raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
         values[key.strip()] = value.strip()
     return values
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _port(values: Mapping[str, str], name: str) -> int:

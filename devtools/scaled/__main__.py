@@ -1,4 +1,4 @@
-"""`python -m bot.scaled up|down|status` (`make scaled-up` / `make scaled-down`)."""
+"""`python -m devtools.scaled up|down|status` (`make scaled-up` / `make scaled-down`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from bot.scaled.profile import ScaledProfile
 from bot.settings import PROJECT_ROOT
+from devtools.scaled.profile import ScaledProfile
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.scaled", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.scaled", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument(
         "--root",
