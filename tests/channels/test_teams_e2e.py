@@ -20,6 +20,8 @@ pytestmark = pytest.mark.e2e
 
 
 SIGNED = object()
+# A message that always gets an answer (the greeting).
+MARKER = "hei"
 
 
 class TeamsUser:
@@ -77,6 +79,26 @@ class TeamsUser:
         # Rasa answers before the webhook returns; replies are already at the connector.
         replies = self.microsoft.wait_replies(self.conversation, before + 1, timeout=10)
         return replies[before:]
+
+    def say_marker(self) -> str:
+        """Send a signed greeting and wait for its reply; returns its activity id.
+
+        The observable event that ends a "nothing happened" check: the channel handles
+        a conversation's activities in order and Rasa answers before the webhook
+        returns, so once this reply is in, anything an earlier activity caused is too.
+        """
+        activity = self.activity(text=MARKER)
+        before = len(self.microsoft.replies(self.conversation))
+        assert self.post(activity).status_code == 200
+        assert self.new_replies(before), "Rakel did not answer the marker message"
+        return activity["id"]
+
+    def replies_to_anything_but(self, activity_id: str) -> list[dict]:
+        return [
+            reply
+            for reply in self.microsoft.replies(self.conversation)
+            if reply["activity"].get("replyToId") != activity_id
+        ]
 
     def tracker(self) -> dict:
         response = requests.get(
@@ -210,8 +232,9 @@ def test_adding_the_bot_gets_the_norwegian_welcome(teams):
 )
 def test_other_activities_are_acknowledged_and_ignored(teams, activity_type):
     assert teams.post(teams.activity(type=activity_type)).status_code == 200
-    time.sleep(1)
-    assert teams.microsoft.replies(teams.conversation) == []
+    processed_after = teams.say_marker()
+    # Everything Rakel posted to this conversation answers the later message.
+    assert teams.replies_to_anything_but(processed_after) == []
 
 
 def _unsigned(microsoft: FakeMicrosoft, alg: str) -> str:
@@ -243,10 +266,11 @@ def test_unauthenticated_activities_get_401_and_no_processing(teams, make_token)
     activity = teams.activity(text="Hvordan setter jeg opp tofaktor?")
     response = teams.post(activity, token=make_token(teams.microsoft))
     assert response.status_code == 401
-    time.sleep(1)
-    assert teams.microsoft.replies(teams.conversation) == []
+    processed_after = teams.say_marker()
+    assert teams.replies_to_anything_but(processed_after) == []
+    # The refused message never reached the dialogue: only the later one did.
     tracker = teams.tracker()
-    assert [e for e in tracker["events"] if e["event"] == "user"] == []
+    assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == [MARKER]
 
 
 def test_did_you_mean_and_the_honest_replies_arrive_as_teams_buttons(teams):
