@@ -74,9 +74,8 @@ async def health(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     session = request.app[HTTP]
     rasa, actions, database = await asyncio.gather(
-        # Rasa's `/` needs no token (its token-protected /status would put the token
-        # into proxies' access logs on every check); Rasa loads the model before it
-        # listens, so an answer here means a loaded model.
+        # Rasa's `/` needs no token, and Rasa loads its model before it listens: an
+        # answer here means a loaded model.
         _http_ok(session, "Rasa", settings.rasa_url.rstrip("/") + "/"),
         _http_ok(session, "action server", settings.action_server_url.rstrip("/") + "/health"),
         _database_check(request),

@@ -88,8 +88,11 @@ class ScaledProfile:
         return self.root / "logs"
 
     def secret(self, name: str) -> str:
-        # Only the folder: secret() itself prefers RAKEL_<NAME> from the environment.
-        return load_settings({"RAKEL_VAR_DIR": str(self.var_dir)}).secret(name)
+        """RAKEL_<NAME> from the environment, else the one generated under var/."""
+        variable = f"RAKEL_{name.upper()}"
+        given = {**os.environ, **(self.overrides or {})}.get(variable)
+        env = {"RAKEL_VAR_DIR": str(self.var_dir), **({variable: given} if given else {})}
+        return load_settings(env).secret(name)
 
     @property
     def postgres(self) -> Postgres:
@@ -120,6 +123,8 @@ class ScaledProfile:
                 "RAKEL_ACTION_SERVER_URL": self.actions_lb_url,
                 "RAKEL_RASA_URL": self.rasa_api_url,
                 "RAKEL_RASA_TOKEN": self.secret("rasa_token"),
+                # Every Rasa replica calls every action server with the same token.
+                "RAKEL_ACTION_TOKEN": self.secret("action_token"),
                 # One trained model for every replica (the project's cache).
                 "RAKEL_MODEL_DIR": os.environ.get(
                     "RAKEL_MODEL_DIR", str(PROJECT_ROOT / "var" / "models")
