@@ -4,7 +4,6 @@ the notices are the texts of the agent the server loaded (`app.ctx.agent.domain`
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -16,6 +15,7 @@ from sanic import Sanic
 
 from bot.channels.length_limit import MAX_MESSAGE_CHARS
 from bot.channels.rest import MaskingRestInput
+from devtools.ports import free_port
 
 LOADED = Domain.from_dict(
     {
@@ -38,12 +38,6 @@ class Agent:
         self.seen.append(message.text)
         if message.text != "stille":  # a custom action that failed: no reply
             await message.output_channel.send_text_message(message.sender_id, "svar")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def serve(agent: Agent) -> AsyncIterator[str]:
