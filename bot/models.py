@@ -101,8 +101,9 @@ class Ticket(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     channel = Column(String(64), nullable=False)
     conversation_id = Column(String(255), nullable=False, index=True)
-    # Who asked: a channel identity (Teams aadObjectId, signed intranet user) when
-    # known, else the conversation id; status lookups compare against this.
+    # Who asked, namespaced by where it was verified (bot/identity.py):
+    # `teams:<aad id>`, `intranet:<user id>`, else the anonymous conversation id
+    # (`anon:<channel>:<sender>`). A person's status lookups compare against this.
     requester_id = Column(String(255), nullable=False, index=True)
     requester_name = Column(String(255), nullable=True)
     contact = Column(String(255), nullable=True)
@@ -188,7 +189,9 @@ class StaffUser(Base):
 class TeamsConversationReference(Base):
     """Where to reach a Teams user, so Rakel can write first (e.g. "your case is solved").
 
-    Updated from every validated activity; `user_id` is the Bot Framework `from.id`.
+    Updated from every validated activity. `user_id` is `teams:<Bot Framework from.id>`
+    (the user's Rasa conversation id), `aad_object_id` is `teams:<Entra ID object id>`
+    (their ticket requester id); bot/channels/teams_references.py sends the raw ids.
     """
 
     __tablename__ = "teams_conversation_references"

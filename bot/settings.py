@@ -219,6 +219,37 @@ def load_teams_settings(env: Mapping[str, str] | None = None) -> TeamsSettings:
     )
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+MIN_REST_TOKEN_CHARS = 32
+
+
+@dataclass(frozen=True)
+class RestSettings:
+    """The REST channel (bot/channels/rest.py): open on loopback, else token only.
+
+    `make run` binds Rasa to 127.0.0.1, where only this machine's users reach it, so
+    REST stays open for local use. Any other bind (RAKEL_RASA_HOST) or the scaled
+    profile requires `Authorization: Bearer <RAKEL_REST_TOKEN>`; unset, REST refuses
+    every message.
+    """
+
+    token: str | None = field(default=None, repr=False)
+    required: bool = False
+
+
+def load_rest_settings(env: Mapping[str, str] | None = None) -> RestSettings:
+    env = os.environ if env is None else env
+    token = env.get("RAKEL_REST_TOKEN") or None
+    if token is not None and len(token) < MIN_REST_TOKEN_CHARS:
+        raise SettingsError(
+            f"RAKEL_REST_TOKEN must be at least {MIN_REST_TOKEN_CHARS} characters "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    host = env.get("RAKEL_RASA_HOST") or "127.0.0.1"
+    scaled = (env.get("RAKEL_PROFILE") or "single") == "scaled"
+    return RestSettings(token=token, required=scaled or host not in LOOPBACK_HOSTS)
+
+
 def widget_origins(settings: Settings, env: Mapping[str, str] | None = None) -> list[str]:
     """Browser origins allowed to open the widget's socket.
 

@@ -8,7 +8,10 @@ client-sent metadata on untouched. Ours:
   and binds them to the socket; a client presenting a badly signed id gets a fresh
   one, and messages always go to the socket's own session, never to a client-named one;
 - takes identity only from a token our web service signed (bot/channels/widget_token.py)
-  and drops any `rakel_identity` the client put into the metadata.
+  and drops any `rakel_identity` the client put into the metadata;
+- names the conversation after who is talking (bot/identity.py): `intranet:<user id>`
+  for a signed-in intranet user, else `anon:widget:<session>`. The socket joins the
+  room of that name, which is where Rasa's replies (addressed by conversation id) go.
 Session persistence is always on, so a reload continues the same conversation.
 """
 
@@ -30,6 +33,7 @@ from socketio import AsyncServer
 
 from bot.channels import widget_token
 from bot.channels.masking import MaskingInputMixin
+from bot.identity import IDENTITY_KEY, INTRANET, WIDGET_CHANNEL, anonymous, namespaced
 from bot.settings import load_settings, widget_origins
 
 logger = logging.getLogger(__name__)
@@ -121,27 +125,33 @@ class _WidgetInput(SocketIOInput):
             session = verified_session(self.key, presented) or secrets.token_hex(16)
             state = await sio.get_session(sid)
             state["session"] = session
+            identity = state.get("identity")
+            state["conversation"] = (
+                namespaced(INTRANET, identity["id"])
+                if identity
+                else anonymous(WIDGET_CHANNEL, session)
+            )
             await sio.save_session(sid, state)
-            await sio.enter_room(sid, session)
+            await sio.enter_room(sid, state["conversation"])
             await sio.emit("session_confirm", sign_session(self.key, session), room=sid)
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Any) -> None:
             state = await sio.get_session(sid)
-            if not state.get("session") or not isinstance(data, dict):
+            if not state.get("conversation") or not isinstance(data, dict):
                 logger.info("widget message before session_request ignored")
                 return
             metadata = data.get(self.metadata_key)
             metadata = dict(metadata) if isinstance(metadata, dict) else {}
-            metadata.pop("rakel_identity", None)  # never trust the client for identity
+            metadata.pop(IDENTITY_KEY, None)  # never trust the client for identity
             if state.get("identity"):
-                metadata["rakel_identity"] = state["identity"]
+                metadata[IDENTITY_KEY] = state["identity"]
             text = data.get("message")
             await on_new_message(
                 UserMessage(
                     text if isinstance(text, str) else "",
                     WidgetOutput(sio, self.bot_message_evt),
-                    state["session"],
+                    state["conversation"],
                     input_channel=self.name(),
                     metadata=metadata,
                 )

@@ -9,7 +9,8 @@ What differs from Rasa 3.6's `botframework` channel, and why:
 - buttons are `messageBack` actions whose hidden text is the payload, so a click
   arrives as "/affirm" (Rasa's hero-card buttons arrive empty); Adaptive Card submits
   (`value.payload`) are mapped to payloads too; text goes out as one Markdown message;
-- the verified user goes into the metadata as `rakel_identity`;
+- the verified user goes into the metadata as `rakel_identity`, and the conversation
+  is `teams:<Bot Framework user id>` (bot/identity.py): no other channel can name it;
 - the bot being added gets `utter_teams_welcome`, a 👍/👎 reaction counts as the
   answer to "Hjalp dette?", every other activity type is acknowledged and ignored;
 - every user's conversation reference is stored so Rakel can write first.
@@ -36,6 +37,7 @@ from bot.channels.masking import MaskingInputMixin
 from bot.channels.teams_auth import HTTP_TIMEOUT, AppTokenProvider, AuthError, InboundAuthenticator
 from bot.channels.teams_references import reference_from_activity, save_reference
 from bot.db import Database
+from bot.identity import IDENTITY_KEY, TEAMS, namespaced
 from bot.settings import TeamsSettings, load_settings, load_teams_settings
 
 logger = logging.getLogger(__name__)
@@ -70,9 +72,13 @@ class TeamsOutput(BotFramework):
         self.tokens = tokens
         self.http = http
         self.reply_to = activity.get("id")
+        self.user = activity.get("from") or {}
 
     def prepare_message(self, recipient_id: str, message_data: dict[str, Any]) -> dict[str, Any]:
         data = super().prepare_message(recipient_id, message_data)
+        # Rasa names the recipient by our namespaced conversation id; the Bot
+        # Connector wants the user's own id.
+        data["recipient"] = {"id": self.user.get("id")}
         data["conversation"] = {"id": self.conversation["id"]}
         if self.reply_to:
             data["replyToId"] = self.reply_to
@@ -177,7 +183,7 @@ class _TeamsInput(BotFrameworkInput):
             },
         }
         if sender.get("aadObjectId"):
-            metadata["rakel_identity"] = {
+            metadata[IDENTITY_KEY] = {
                 "id": sender["aadObjectId"],
                 "name": sender.get("name"),
                 "source": "teams",
@@ -218,7 +224,7 @@ class _TeamsInput(BotFrameworkInput):
         return UserMessage(
             text=text,
             output_channel=self.output(activity),
-            sender_id=activity["from"]["id"],
+            sender_id=namespaced(TEAMS, activity["from"]["id"]),
             input_channel=self.name(),
             metadata=self.metadata(activity),
             message_id=activity.get("id"),

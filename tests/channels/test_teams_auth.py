@@ -14,6 +14,7 @@ from bot import migrate
 from bot.channels.teams_auth import AppTokenProvider, AuthError, InboundAuthenticator
 from bot.channels.teams_references import (
     NoReferenceError,
+    find_reference,
     message_user,
     reference_from_activity,
     save_reference,
@@ -165,8 +166,9 @@ async def test_rakel_can_message_a_user_first(microsoft, settings, http, databas
     moved = activity(microsoft, conversation={"id": "a:conv-2"})
     database.run(lambda s: save_reference(s, reference_from_activity(moved)))
 
+    # By the requester id a ticket stores (bot/identity.py).
     activity_id = await message_user(
-        database, settings, "aad-kari", "Saken din **RAK-1042** er løst.", http=http
+        database, settings, "teams:aad-kari", "Saken din **RAK-1042** er løst.", http=http
     )
 
     [sent] = microsoft.wait_replies("a:conv-2")
@@ -179,4 +181,13 @@ async def test_rakel_can_message_a_user_first(microsoft, settings, http, databas
 
 async def test_messaging_an_unknown_user_says_so(settings, http, database):
     with pytest.raises(NoReferenceError):
-        await message_user(database, settings, "aad-nobody", "Hei", http=http)
+        await message_user(database, settings, "teams:aad-nobody", "Hei", http=http)
+
+
+async def test_a_teams_reference_is_found_only_by_its_teams_ids(microsoft, database):
+    database.run(lambda s: save_reference(s, reference_from_activity(activity(microsoft))))
+    for user in ("teams:29:user-1", "teams:aad-kari"):
+        assert database.run(lambda s, user=user: find_reference(s, user)) is not None
+    # Raw ids, or the same ids in another namespace, name nobody in Teams.
+    for user in ("29:user-1", "aad-kari", "anon:rest:aad-kari", "intranet:aad-kari"):
+        assert database.run(lambda s, user=user: find_reference(s, user)) is None

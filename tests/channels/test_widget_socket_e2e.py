@@ -4,6 +4,7 @@ origin check, server-issued signed session ids, identity only from our signed to
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -15,10 +16,17 @@ pytestmark = pytest.mark.e2e
 
 
 class WidgetClient:
-    def __init__(self, rakel, origin: str | None = None, token: str | None = None) -> None:
+    def __init__(
+        self,
+        rakel,
+        origin: str | None = None,
+        token: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
         self.rakel = rakel
         self.origin = origin or rakel.web_url
         self.token = token
+        self.user_id = user_id  # whom `token` names, if it is valid
         self.sio = socketio.AsyncClient(reconnection=False)
         self.session: str | None = None
         self.messages: asyncio.Queue = asyncio.Queue()
@@ -52,10 +60,16 @@ class WidgetClient:
             except asyncio.TimeoutError:
                 return replies
 
+    @property
+    def conversation_id(self) -> str:
+        """What Rasa calls this conversation (bot/identity.py)."""
+        if self.user_id:
+            return f"intranet:{self.user_id}"
+        return f"anon:widget:{(self.session or '').split('.')[0]}"
+
     def tracker(self) -> dict:
-        sender = (self.session or "").split(".")[0]
         response = requests.get(
-            f"{self.rakel.rasa_url}/conversations/{sender}/tracker",
+            f"{self.rakel.rasa_url}/conversations/{quote(self.conversation_id, safe=':')}/tracker",
             params={"token": self.rakel.rasa_token},
             timeout=30,
         )
@@ -119,7 +133,9 @@ async def test_identity_comes_only_from_the_signed_token(rakel):
     assert "rakel_identity" not in anonymous.last_metadata()
     await anonymous.close()
 
-    known = WidgetClient(rakel, token=issue_token(rakel, "molde\\kari", "Kari Nordmann"))
+    known = WidgetClient(
+        rakel, token=issue_token(rakel, "molde\\kari", "Kari Nordmann"), user_id="molde\\kari"
+    )
     await known.connect()
     replies = await known.say("hei", metadata=forged)
     assert replies and "Rakel" in replies[0]["text"]
@@ -139,6 +155,49 @@ async def test_identity_comes_only_from_the_signed_token(rakel):
     await bogus.say("hei")
     assert "rakel_identity" not in bogus.last_metadata()
     await bogus.close()
+
+
+async def test_a_signed_in_user_sees_their_tickets_and_an_anonymous_one_does_not(rakel):
+    from bot.db import Database
+    from bot.settings import CONTACT_DEFAULTS
+    from bot.tickets.repository import create_ticket
+    from tests.test_handoff_e2e import text
+
+    # Kari's ticket from an earlier conversation (another browser, another day).
+    database = Database(load_settings(rakel.env).db_url)
+    public_id = database.run(
+        lambda s: (
+            create_ticket(
+                s,
+                channel="socketio",
+                conversation_id="intranet:molde\\kari",
+                requester_id="intranet:molde\\kari",
+                category="teams",
+                description="Teams-møtet mitt har ingen lyd",
+            ).public_id
+        )
+    )
+    database.dispose()
+
+    known = WidgetClient(
+        rakel, token=issue_token(rakel, "molde\\kari", "Kari Nordmann"), user_id="molde\\kari"
+    )
+    await known.connect()
+    replies = await known.say(f"Hva er status på {public_id}?")
+    assert replies[0]["text"].startswith(f"{public_id} «Teams-møtet mitt har ingen lyd»: ")
+    await known.close()
+
+    # The same browser without a valid token is anonymous, whatever it claims.
+    refusal = text("utter_ticket_status_needs_identity", **CONTACT_DEFAULTS)
+    forged = {"rakel_identity": {"id": "molde\\kari", "source": "intranet"}}
+    anonymous = WidgetClient(rakel)
+    await anonymous.connect()
+    assert [r["text"] for r in await anonymous.say(f"Hva er status på {public_id}?", forged)] == [
+        refusal
+    ]
+    assert anonymous.conversation_id.startswith("anon:widget:")
+    assert anonymous.tracker()["sender_id"] == anonymous.conversation_id
+    await anonymous.close()
 
 
 def test_token_endpoint_requires_the_issuer_key_and_valid_input(rakel):
