@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.settings import load_settings  # noqa: E402
+from bot.settings import load_rest_settings, load_settings  # noqa: E402
 from bot.train import ensure_model, rasa_cli, training_record  # noqa: E402
 from tests.support.processes import Rakel, free_port, make_env, wait_http  # noqa: E402
 
@@ -121,7 +121,9 @@ async def run_level(
     rounds: int,
     pids: dict[str, int],
     observe: Observer | None = None,
+    headers: dict[str, str] | None = None,
 ) -> LevelResult:
+    """`headers`: e.g. the REST token (rest_headers) where the channel requires it."""
     result = LevelResult(users)
     timeout = aiohttp.ClientTimeout(total=120)
 
@@ -147,7 +149,9 @@ async def run_level(
                 result.latencies.append(time.perf_counter() - started)
 
     connector = aiohttp.TCPConnector(limit=users)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=connector, headers=headers
+    ) as session:
         with RssSampler(pids) as sampler:
             started = time.perf_counter()
             await asyncio.gather(*(employee(i, session) for i in range(users)))
@@ -226,13 +230,20 @@ class PySpy:
         return lines
 
 
-def first_answer_seconds(url: str, started: float) -> float:
+def rest_headers(token: str | None) -> dict[str, str]:
+    """What the REST channel wants when RAKEL_REST_TOKEN is set (bot/channels/rest.py)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def first_answer_seconds(url: str, started: float, headers: dict[str, str] | None = None) -> float:
     """Seconds from process start until the REST channel gives a real answer."""
     import requests
 
     while True:
         try:
-            response = requests.post(url, json={"sender": "warmup", "message": "hei"}, timeout=30)
+            response = requests.post(
+                url, json={"sender": "warmup", "message": "hei"}, headers=headers, timeout=30
+            )
             if response.status_code == 200 and response.json():
                 return time.monotonic() - started
         except requests.RequestException:
@@ -303,6 +314,7 @@ class System:
     pids: dict[str, int]
     first_answer: float
     results: dict[int, LevelResult] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def add(self, block: LevelResult) -> None:
         total = self.results.setdefault(block.users, LevelResult(block.users))
@@ -380,11 +392,14 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         rakel_processes.start("rasa")
         url = f"{rakel_processes.rasa_url}/webhooks/rest/webhook"
+        # Loopback needs no token; one set in the environment is enforced all the same.
+        headers = rest_headers(load_rest_settings(env).token)
         rakel = System(
             "Rakel",
             url,
             {n: p.pid for n, p in rakel_processes.processes.items()},
-            first_answer_seconds(url, started),
+            first_answer_seconds(url, started, headers),
+            headers=headers,
         )
         systems = [rakel]
         if not args.skip_baseline:
@@ -406,7 +421,14 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.levels:
             for _ in range(args.blocks):
                 for system in systems:
-                    play = run_level(system.url, n, conversations, rounds[n], system.pids)
+                    play = run_level(
+                        system.url,
+                        n,
+                        conversations,
+                        rounds[n],
+                        system.pids,
+                        headers=system.headers,
+                    )
                     if args.profile and system is rakel and n == profiled and not profile_lines:
                         with PySpy(system.pids, var / "profile") as spy:
                             system.add(asyncio.run(play))
