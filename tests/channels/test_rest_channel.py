@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.channels.rest import MAX_SENDER_CHARS, MaskingRestInput
+from bot.channels.rest import MAX_SENDER_CHARS, MaskingRestInput, refusal
 from bot.settings import RestSettings, SettingsError, load_rest_settings
 from tests.support.processes import free_port
 
@@ -142,3 +144,15 @@ def test_a_short_token_is_refused_at_start():
 
 def test_the_token_is_not_in_the_settings_text_form():
     assert TOKEN not in repr(load_rest_settings({"RAKEL_REST_TOKEN": TOKEN}))
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_no_other_authorization_header_passes(header):
+    # Fuzz: whatever else a caller sends, only the exact bearer token gets in.
+    required = RestSettings(token=TOKEN, required=True)
+    if header.strip() in (TOKEN, f"Bearer {TOKEN}"):
+        return
+    assert refusal(required, header).status == 401
+    assert refusal(required, f"Bearer {header}").status == 401
+    assert refusal(required, f"Bearer {TOKEN}") is None
