@@ -29,6 +29,8 @@ IDENTITY_KEY = "rakel_identity"
 # How channels name themselves inside `anon:<channel>:…`.
 REST_CHANNEL = "rest"
 WIDGET_CHANNEL = "widget"
+# Rasa's SQL tracker store and Rakel's tables keep these ids in 255-character columns.
+MAX_ID_CHARS = 255
 
 
 class Requester(NamedTuple):
@@ -43,6 +45,11 @@ def namespaced(namespace: str, value: str) -> str:
 
 def anonymous(channel: str, sender: str) -> str:
     return f"{ANONYMOUS}:{channel}:{sender}"
+
+
+def max_chars_after(prefix: str) -> int:
+    """How long the channel's own id may be once `prefix` is in front of it."""
+    return MAX_ID_CHARS - len(prefix)
 
 
 def namespace_of(value: str) -> str:

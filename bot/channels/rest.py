@@ -29,13 +29,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.masking import MaskingInputMixin
-from bot.identity import IDENTITY_KEY, REST_CHANNEL, anonymous
+from bot.identity import IDENTITY_KEY, REST_CHANNEL, anonymous, max_chars_after
 from bot.settings import RestSettings, load_rest_settings
 
 logger = logging.getLogger(__name__)
 
-# Rasa's SQL tracker store keeps sender ids in a 255-character column.
-MAX_SENDER_CHARS = 255 - len(anonymous(REST_CHANNEL, ""))
+MAX_SENDER_CHARS = max_chars_after(anonymous(REST_CHANNEL, ""))
 
 
 def _body(request: Request) -> dict[str, Any]:

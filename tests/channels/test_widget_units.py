@@ -12,6 +12,7 @@ from bot.channels import widget_token
 from bot.channels.socketio import sign_session, verified_session
 from bot.settings import load_settings, widget_origins
 from bot.web.app import create_app
+from bot.web.widget import MAX_USER_ID_CHARS
 
 KEY = "a-test-widget-key-of-at-least-32-bytes"
 OTHER = "another-widget-key-of-at-least-32-bytes"
@@ -121,6 +122,11 @@ async def test_token_endpoint(client):
     ):
         response = await client.post("/widget/token", json=body, headers=auth)
         assert response.status == 400, body
+    # The longest user id still fits as conversation id `intranet:<user id>`.
+    for length, status in ((MAX_USER_ID_CHARS, 200), (MAX_USER_ID_CHARS + 1, 400)):
+        response = await client.post("/widget/token", json={"user_id": "k" * length}, headers=auth)
+        assert response.status == status, length
+    assert len(f"intranet:{'k' * MAX_USER_ID_CHARS}") == 255
     response = await client.post(
         "/widget/token", json={"user_id": "kari", "name": "Kari"}, headers=auth
     )
