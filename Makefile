@@ -21,9 +21,9 @@ migrate: setup ## bring the database schema up to date
 validate: setup ## rasa data validate on domain, data and knowledge
 	@python -m bot.cli validate
 
-run: train migrate ## set up, train if needed, start all processes (Ctrl-C stops them)
+run: train migrate ## set up, train if needed, start all processes on plain http (Ctrl-C stops them)
 	@python -m bot.cli banner
-	@honcho start -f Procfile
+	@RAKEL_COOKIE_SECURE=$${RAKEL_COOKIE_SECURE:-0} honcho start -f Procfile
 
 test: setup ## set up if needed and run the whole test suite
 	@scripts/test.sh
@@ -34,9 +34,10 @@ test-fast: setup ## the quick loop: every test that needs no trained model, brow
 eval: train ## first replies to real questions (dev/test), held-out accuracy, stories, CV
 	@python -m bot.evaluate
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check, mypy type check
 	@ruff check bot tests scripts teams
 	@ruff format --check bot tests scripts teams
+	@mypy
 
 format: setup ## apply ruff format and the fixable lint rules
 	@ruff format bot tests scripts teams

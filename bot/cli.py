@@ -26,6 +26,8 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     """Values endpoints.yml expands; set here so the defaults need no configuration."""
     return {
         "RAKEL_ACTION_ENDPOINT": settings.action_server_url.rstrip("/") + "/webhook",
+        # Sent by Rasa with every action call (endpoints.yml); bot.action_server checks it.
+        "RAKEL_ACTION_TOKEN": settings.secret("action_token"),
         "RAKEL_TRACKER_DB_URL": settings.tracker_db_url,
     }
 
@@ -40,12 +42,9 @@ def run_rasa(settings: Settings) -> None:
     from bot.train import ensure_model
 
     model = ensure_model(settings)
-    os.environ.update(rasa_environment(settings))
-    # Rasa imports our channels and tracker store by module path: from this checkout.
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
-    )
-    # bot.rasa_runtime is `rasa` plus our runtime fixes (see that module).
+    # bot.rasa_runtime is `rasa` plus our runtime fixes (see that module). It adds
+    # Rasa's API token itself: on this command line it would be readable by every
+    # local user in `ps` and /proc/<pid>/cmdline.
     command = [
         sys.executable,
         "-m",
@@ -54,19 +53,19 @@ def run_rasa(settings: Settings) -> None:
         "--model",
         str(model),
         "--endpoints",
-        os.environ.get("RAKEL_ENDPOINTS", str(PROJECT_ROOT / "endpoints.yml")),
+        str(settings.endpoints),
         "--credentials",
-        os.environ.get("RAKEL_CREDENTIALS", str(PROJECT_ROOT / "credentials.yml")),
+        str(settings.credentials),
         "--interface",
-        os.environ.get("RAKEL_RASA_HOST", "127.0.0.1"),
+        settings.rasa_host,
         "--port",
         str(rasa_port(settings)),
         # The HTTP API (parse, trackers) is for operators: token only.
         "--enable-api",
-        "--auth-token",
-        settings.secret("rasa_token"),
     ]
-    os.execv(command[0], command)  # noqa: S606 - replace this process with Rasa
+    settings.secret("rasa_token")  # a short or unreadable token fails here, at start
+    env = settings.child_environment(rasa_environment(settings))
+    os.execve(command[0], command, env)  # noqa: S606 - replace this process with Rasa
 
 
 def run_actions(settings: Settings) -> None:
@@ -158,8 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("process", choices=["rasa", "actions", "web", "worker"])
     args = parser.parse_args(argv)
     settings = load_settings()
-    # Rakel runs on closed networks: no usage telemetry from Rasa.
-    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
     if args.command == "train":
         from bot.train import ensure_model
@@ -198,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             "--data",
             *data_paths(settings),
         ]
-        return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
+        return subprocess.run(
+            command, cwd=PROJECT_ROOT, env=settings.child_environment(), check=False
+        ).returncode
     elif args.command == "retention":
         from bot.retention import run_retention
 

@@ -30,8 +30,9 @@ from typing import Any
 import yaml
 
 from bot.content.catalogue import Catalogue, catalogue
+from bot.content.faq_intent import FAQ, article_ranking, intent_with_article
 from bot.evaluation.scoring import Report, evaluate
-from bot.evaluation.survey import by_split, load_messages, load_survey
+from bot.evaluation.survey import EvalMessage, by_split, load_messages, load_survey
 from bot.settings import PROJECT_ROOT, load_settings
 
 HELDOUT = PROJECT_ROOT / "tests" / "data" / "heldout_nlu.yml"
@@ -45,17 +46,14 @@ OOS_RECALL_TARGET = 0.85
 def full_intent(parse: dict[str, Any]) -> str:
     """`faq/<article>` for knowledge questions, else the intent name."""
     name = (parse.get("intent") or {}).get("name") or FALLBACK
-    if name == "faq":
-        response = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-        return response.get("intent_response_key") or "faq"
-    return name
+    return intent_with_article(name, parse) or name
 
 
 @dataclass
 class HeldoutReport:
     total: int = 0
     correct_topic: int = 0
-    per_topic: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    per_topic: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     intent_checked: int = 0
     intent_correct: int = 0
     fallbacks: int = 0
@@ -146,18 +144,23 @@ def evaluate_real_questions(parse: Callable[[str], dict[str, Any]]) -> dict[str,
     return {split: evaluate(by_split(messages, split), parse, split) for split in ("dev", "test")}
 
 
-def signal(parse: Callable[[str], dict[str, Any]], messages: list) -> list[str]:
+def signal(parse: Callable[[str], dict[str, Any]], messages: list[EvalMessage]) -> list[str]:
     """How well each confidence separates a right top article from a wrong one (dev)."""
     from sklearn.metrics import roc_auc_score
 
-    from bot.actions.decision import article_ranking, intent_confidence
+    from bot.actions.decision import intent_confidence
 
-    labels, features = [], {"DIET intent confidence": [], "selector top-1": [], "top-1 - top-2": []}
+    labels: list[bool] = []
+    features: dict[str, list[float]] = {
+        "DIET intent confidence": [],
+        "selector top-1": [],
+        "top-1 - top-2": [],
+    }
     for message in messages:
         expect = message.type.expect
         parsed = parse(message.text)
         ranking = article_ranking(parsed)
-        if not ranking or (parsed.get("intent") or {}).get("name") not in ("faq", "nlu_fallback"):
+        if not ranking or (parsed.get("intent") or {}).get("name") not in (FAQ, FALLBACK):
             continue
         labels.append(expect.kind == "article" and ranking[0][0] == expect.value)
         features["DIET intent confidence"].append(intent_confidence(parsed))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Concatenate, ParamSpec
 
 from alembic import command
 from alembic.config import Config
 
 from bot.db import Database
+
+P = ParamSpec("P")  # the arguments of the Alembic command `_run` is given
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -18,7 +22,12 @@ def alembic_config() -> Config:
     return config
 
 
-def _run(database: Database, step, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _run(
+    database: Database,
+    step: Callable[Concatenate[Config, P], object],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> None:
     """Run an Alembic command on the engine `database` hands over, in one transaction."""
     config = alembic_config()
     with database.engine.begin() as connection:

@@ -183,6 +183,24 @@ class StaffUser(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_login_at = Column(DateTime(timezone=True), nullable=True)
+    # Copied into the session cookie at login and compared on every request; logout
+    # (or deactivation) increments it, so every cookie issued before stops working.
+    session_version = Column(Integer, nullable=False, default=0, server_default="0")
+
+
+class LoginFailure(Base):
+    """One failed staff login, for throttling (bot/web/login_throttle.py).
+
+    In the database so that every web replica counts the same failures. Rows older
+    than the throttle's window are deleted as new failures arrive.
+    """
+
+    __tablename__ = "login_failures"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    username = Column(String(128), nullable=False, index=True)
+    address = Column(String(64), nullable=False, index=True)
 
 
 # --- channel conversation references (Teams) ---------------------------------

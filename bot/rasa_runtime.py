@@ -52,6 +52,8 @@ def precompile_action_result_validation() -> None:
         )
         raise error
 
+    # A marker on the function (mypy has no notion of function attributes) makes a second
+    # apply() a no-op; replacing Rasa's method is the point of this patch.
     validate_action_result.precompiled = True  # type: ignore[attr-defined]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
 
@@ -88,6 +90,7 @@ def memoize_event_type_lookup() -> None:
             found[type_name] = cls
         return cls
 
+    # As above: a marker against patching twice, and the patch of Rasa's method itself.
     resolve_by_type.memoized = True  # type: ignore[attr-defined]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
 
@@ -97,11 +100,26 @@ def apply() -> None:
     memoize_event_type_lookup()
 
 
+def with_api_token(args: list[str]) -> list[str]:
+    """`rasa run --enable-api` arguments plus Rasa's API token, from the settings.
+
+    Added here, inside the process, rather than by whoever starts it: `sys.argv` is
+    this process's own copy, while the command line the OS keeps (`ps`,
+    /proc/<pid>/cmdline) is readable by every local user. Rasa 3.6 reads the token
+    only from `--auth-token`.
+    """
+    if args[:1] != ["run"] or "--enable-api" not in args or "--auth-token" in args:
+        return args
+    from bot.settings import load_settings
+
+    return [*args, "--auth-token", load_settings().secret("rasa_token")]
+
+
 def main(argv: list[str] | None = None) -> None:
     apply()
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = ["rasa", *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["rasa", *with_api_token(sys.argv[1:] if argv is None else argv)]
     rasa_main()
 
 

@@ -7,8 +7,10 @@ the embedded single-machine profile: SQLite files under `var/`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,30 +59,137 @@ class Settings:
     # Messages the Rasa process works on at once (bot/channels/admission.py); 0: no bound.
     rasa_max_in_flight: int = 3
     retention_interval_seconds: float = 3600.0
+    # Where each process listens and which Rasa files it reads.
+    rasa_host: str = "127.0.0.1"
+    actions_host: str = "127.0.0.1"
+    endpoints: Path = PROJECT_ROOT / "endpoints.yml"
+    credentials: Path = PROJECT_ROOT / "credentials.yml"
+    # Staff pages: the first admin (created at web start if missing), the cookie's
+    # Secure flag (off only for plain-http development) and the reverse proxies whose
+    # X-Forwarded-For names the client (login throttling counts per client address).
+    admin_user: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
+    cookie_secure: bool = True
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # The environment these settings were read from: secrets (RAKEL_<NAME>) come from
+    # it, and child processes inherit it. Never printed: it holds the secrets.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def child_environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment for a process Rakel starts (Rasa, training, validation).
+
+        The system's variables (PATH, HOME, ...) come from this process; Rakel's own
+        (RAKEL_*) exactly from these settings, so a child reads the same configuration
+        even when the settings were built from an injected environment. This checkout
+        comes first on PYTHONPATH: Rasa imports our channels and stores by module path.
+        Rakel runs on closed networks: no usage telemetry from Rasa.
+        """
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAKEL_")}
+        env.update(self.env)
+        env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])
+        )
+        env.update(extra or {})
+        return env
 
     def secret(self, name: str) -> str:
-        """A secret from the environment, else one generated once into var/.
+        """A secret from the environment (`RAKEL_<NAME>`), else one generated once into var/.
 
         Generated secrets let a single machine run with no setup; a scaled
-        deployment sets them in the environment so all replicas agree.
+        deployment sets them in the environment so all replicas agree. The value is
+        read once per Settings object: requests do not touch the disk.
         """
+        cached = self._secrets.get(name)
+        if cached is not None:
+            return cached
         env_name = f"RAKEL_{name.upper()}"
-        value = os.environ.get(env_name)
+        value = self.env.get(env_name) or ""
         if value:
-            return value
-        path = self.var_dir / "secrets" / name
-        if path.exists():
-            return path.read_text().strip()
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        value = secrets.token_urlsafe(32)
-        # O_EXCL: if two processes race, the loser reads the winner's value.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
+            check_secret(env_name, value)
+        else:
+            value = _generated_secret(self.var_dir / "secrets" / name)
+        self._secrets[name] = value
+        return value
+
+
+MIN_SECRET_BYTES = 32
+# Secrets Rakel itself uses; a RAKEL_<NAME> set for one of them is checked at start.
+SECRET_NAMES = ("session_key", "rasa_token", "action_token", "widget_key", "widget_issuer_key")
+
+
+def check_secret(source: str, value: str) -> None:
+    """Refuse a guessable secret before any process starts using it."""
+    size = len(value.encode("utf-8"))
+    if size < MIN_SECRET_BYTES:
+        raise SettingsError(
+            f"{source} must be at least {MIN_SECRET_BYTES} bytes long, got {size}; generate "
+            "one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+
+
+def _generated_secret(path: Path) -> str:
+    try:
+        value = path.read_text().strip()
+    except FileNotFoundError:
+        value = _create_secret(path)
+    # A short file is not ours (or was cut short): never run with it.
+    check_secret(f"{path} (delete it to generate a new one)", value)
+    return value
+
+
+def _create_secret(path: Path) -> str:
+    """Write a new secret so that a racing process can never read a partial one.
+
+    The whole value is written and synced under a temporary name first, then linked
+    to the real name. `os.link` fails if the name exists, so of two processes racing
+    the first link wins and the other reads the winner's complete file; the name
+    never exists with less than the whole secret behind it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(MIN_SECRET_BYTES)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
         with os.fdopen(fd, "w") as handle:
             handle.write(value)
-        return value
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return path.read_text().strip()
+    finally:
+        os.unlink(temporary)
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0, got {env.get(name)!r}")
+
+
+def _networks(
+    env: Mapping[str, str], name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in (env.get(name) or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError as exc:
+            raise SettingsError(
+                f"{name} must be comma-separated IP addresses or networks "
+                f"(e.g. 10.0.0.5,172.18.0.0/16), got {item.strip()!r}"
+            ) from exc
+    return tuple(networks)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -143,6 +252,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     db_url = env.get("RAKEL_DB_URL") or f"sqlite:///{var_dir / 'rakel.db'}"
     tracker_db_url = env.get("RAKEL_TRACKER_DB_URL") or f"sqlite:///{var_dir / 'tracker.db'}"
     check_profile(env, db_url, tracker_db_url)
+    for name in SECRET_NAMES:
+        if env.get(f"RAKEL_{name.upper()}"):
+            check_secret(f"RAKEL_{name.upper()}", env[f"RAKEL_{name.upper()}"])
     return Settings(
         var_dir=var_dir,
         db_url=db_url,
@@ -164,6 +276,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_poll_seconds=_float(env, "RAKEL_WORKER_POLL_SECONDS", 2.0),
         rasa_max_in_flight=_int(env, "RAKEL_RASA_MAX_IN_FLIGHT", 3),
         retention_interval_seconds=_float(env, "RAKEL_RETENTION_INTERVAL_SECONDS", 3600.0),
+        rasa_host=env.get("RAKEL_RASA_HOST") or "127.0.0.1",
+        actions_host=env.get("RAKEL_ACTIONS_HOST") or "127.0.0.1",
+        endpoints=Path(env.get("RAKEL_ENDPOINTS") or PROJECT_ROOT / "endpoints.yml"),
+        credentials=Path(env.get("RAKEL_CREDENTIALS") or PROJECT_ROOT / "credentials.yml"),
+        admin_user=(env.get("RAKEL_ADMIN_USER") or "").strip() or None,
+        admin_password=env.get("RAKEL_ADMIN_PASSWORD") or None,
+        cookie_secure=_bool(env, "RAKEL_COOKIE_SECURE", True),
+        trusted_proxies=_networks(env, "RAKEL_TRUSTED_PROXIES"),
+        env=dict(env),
     )
 
 

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bot.content import training_data
 from bot.content.catalogue import catalogue
@@ -69,8 +70,10 @@ def _versions() -> str:
     import rasa
     import spacy
 
+    # spacy.info gives the pipeline's meta as a dict (a str only when asked for markdown).
     nlp_meta = spacy.info("nb_core_news_sm") if hasattr(spacy, "info") else {}
-    return f"rasa={rasa.__version__};spacy={spacy.__version__};model={nlp_meta.get('version')}"
+    pipeline = nlp_meta.get("version") if isinstance(nlp_meta, dict) else None
+    return f"rasa={rasa.__version__};spacy={spacy.__version__};model={pipeline}"
 
 
 def fingerprint(settings: Settings, config: Path = CONFIG) -> str:
@@ -144,12 +147,7 @@ def ensure_model(
         ]
         started = time.monotonic()
         # Rasa imports our NLU components (bot.nlu) by module path: from this checkout.
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
-            ),
-        }
+        env = settings.child_environment()
         subprocess.run(command, check=True, cwd=PROJECT_ROOT, env=env)
         seconds = time.monotonic() - started
         os.replace(Path(tmp) / f"{name}.tar.gz", target)
@@ -162,7 +160,7 @@ def ensure_model(
     return target
 
 
-def training_record(model: Path) -> dict:
+def training_record(model: Path) -> dict[str, Any]:
     """What ensure_model recorded when it trained `model` (empty if unknown)."""
     path = model.with_suffix("").with_suffix(".json")
     return json.loads(path.read_text()) if path.exists() else {}

@@ -10,6 +10,7 @@ scripts/setup.sh || exit 1
 scripts/test-deps.sh || exit 1
 ruff check bot tests scripts teams || { echo "ruff found problems" >&2; exit 1; }
 ruff format --check bot tests scripts teams || { echo "ruff format: run make format" >&2; exit 1; }
+mypy || { echo "mypy found type errors (configured in pyproject.toml)" >&2; exit 1; }
 python -m bot.cli train || exit 1
 python -m bot.cli validate || { echo "rasa data validate failed" >&2; exit 1; }
 

@@ -51,6 +51,30 @@ def test_rasa_runs_with_rakels_runtime_fixes(rakel):
     assert cmdline[1:4] == [b"-m", b"bot.rasa_runtime", b"run"]
 
 
+def test_no_token_is_on_any_command_line(rakel):
+    # Every local user can read /proc/<pid>/cmdline (and `ps`); the tokens stay out of it.
+    tokens = [
+        (rakel.var_dir / "secrets" / name).read_bytes().strip()
+        for name in ("rasa_token", "action_token")
+    ]
+    for name, process in rakel.processes.items():
+        cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+        assert not [token for token in tokens if token in cmdline], name
+        assert b"--auth-token" not in cmdline, name
+
+
+def test_action_server_answers_only_rasa(rakel, user):
+    call = {"next_action": "action_hello_world", "sender_id": "x", "tracker": {}, "domain": {}}
+    webhook = f"{rakel.actions_url}/webhook"
+    assert requests.post(webhook, json=call, timeout=10).status_code == 401
+    wrong = {"Authorization": "Bearer " + "x" * 43}
+    assert requests.post(webhook, json=call, headers=wrong, timeout=10).status_code == 403
+    assert requests.get(f"{rakel.actions_url}/actions", timeout=10).status_code == 401
+    assert requests.get(f"{rakel.actions_url}/health", timeout=10).status_code == 200
+    # Rasa's own action calls carry the token: the article answer is an action's.
+    assert user.texts("hvordan setter jeg opp tofaktor på mobilen?")[-1] == "Hjalp dette?"
+
+
 def test_rasa_http_api_needs_the_token(rakel, user):
     user.say("hei")
     url = f"{rakel.rasa_url}/conversations/{user.conversation_id}/tracker"

@@ -9,7 +9,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.masking import notice
+from tests.support.domain import response as notice
 
 pytestmark = pytest.mark.e2e
 

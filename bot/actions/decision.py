@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.actions.nlu import FAQ, FAQ_PREFIX
+from bot.content.faq_intent import article_ranking
 
 
 @dataclass(frozen=True)
@@ -51,17 +51,6 @@ class Decision:
     @property
     def article(self) -> str | None:
         return self.articles[0] if self.outcome == "answer" else None
-
-
-def article_ranking(message: dict[str, Any]) -> list[tuple[str, float]]:
-    """(article id, confidence) as the ResponseSelector ranked them, best first."""
-    ranking = ((message.get("response_selector") or {}).get(FAQ) or {}).get("ranking") or []
-    result = []
-    for entry in ranking:
-        key = entry.get("intent_response_key") or ""
-        if key.startswith(FAQ_PREFIX):
-            result.append((key[len(FAQ_PREFIX) :], float(entry.get("confidence") or 0.0)))
-    return result
 
 
 def intent_confidence(message: dict[str, Any]) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import services
 from bot.actions.decision import decide
 from bot.actions.nlu import best_guess, latest_message_id
+from bot.content.faq_intent import button_payload
 from bot.feedback import record_miss
 
 
@@ -31,7 +31,7 @@ async def remember_miss(tracker: Tracker, kind: str) -> None:
             text=message.get("text") or "",
             predicted_intent=intent,
             confidence=confidence,
-            message_id=latest_message_id(tracker.events),
+            message_id=latest_message_id(tracker),
         ),
         f"{kind} message",
     )
@@ -65,10 +65,7 @@ class ActionClarify(Action):
         if not articles:
             dispatcher.utter_message(response="utter_unsure")
             return exhausted
-        buttons = [
-            {"title": a.title, "payload": "/faq" + json.dumps({"article_id": a.id})}
-            for a in articles
-        ]
+        buttons = [{"title": a.title, "payload": button_payload(a.id)} for a in articles]
         buttons.append({"title": response_text(domain, "utter_none_of_these"), "payload": "/deny"})
         dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         return [

@@ -8,16 +8,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import services
-from bot.actions.nlu import latest_message_id
+from bot.actions.nlu import latest_intent, latest_message_id
+from bot.content.faq_intent import FAQ, full_intent
 from bot.feedback import record_feedback, record_miss
 
 
 def last_question(tracker: Tracker) -> str | None:
     """The user's last knowledge question (the message the article answered)."""
-    for event in reversed(tracker.events):
+    for event in reversed(tracker.applied_events()):
         if (
             event.get("event") == "user"
-            and (event.get("parse_data") or {}).get("intent", {}).get("name") == "faq"
+            and (event.get("parse_data") or {}).get("intent", {}).get("name") == FAQ
         ):
             return event.get("text")
     return None
@@ -30,11 +31,11 @@ class ActionHelpedFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        helped = tracker.latest_message.get("intent", {}).get("name") == "affirm"
+        helped = latest_intent(tracker) == "affirm"
         article_id = tracker.get_slot("last_article")
         channel = tracker.get_latest_input_channel()
         question = last_question(tracker)
-        message_id = latest_message_id(tracker.events)
+        message_id = latest_message_id(tracker)
 
         def store(session):  # type: ignore[no-untyped-def]
             record_feedback(
@@ -52,7 +53,7 @@ class ActionHelpedFeedback(Action):
                     channel=channel,
                     kind="not_helped",
                     text=question,
-                    predicted_intent=f"faq/{article_id}" if article_id else None,
+                    predicted_intent=full_intent(article_id) if article_id else None,
                     confidence=None,
                     message_id=message_id,
                 )

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import services
 from bot.actions.decision import decide
-from bot.actions.nlu import chosen_article_id
+from bot.actions.nlu import latest_entity
+from bot.content.faq_intent import ARTICLE_ENTITY
 
 
 class ActionAnswerArticle(Action):
@@ -23,7 +24,7 @@ class ActionAnswerArticle(Action):
         knowledge = services.knowledge()
         # A button names its article: the user chose it. Otherwise the model must be
         # sure (bot/actions/decision.py); if it is not, Rakel asks or says so.
-        article_id = chosen_article_id(tracker.latest_message)
+        article_id = latest_entity(tracker, ARTICLE_ENTITY)
         if article_id is None:
             article_id = decide(tracker.latest_message).article
         article = knowledge.get(article_id) if article_id else None

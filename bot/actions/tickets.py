@@ -22,7 +22,8 @@ from rasa_sdk.types import DomainDict
 
 from bot import identity as identities
 from bot.actions import services
-from bot.actions.nlu import selected_article_id
+from bot.actions.nlu import latest_entity, latest_intent
+from bot.content.faq_intent import full_intent, intent_with_article
 from bot.privacy import PHONE_MASK, mask_text
 from bot.tickets.labels import (
     local_time,
@@ -67,11 +68,11 @@ def reset_ticket_slots() -> list[EventType]:
 def identity(tracker: Tracker) -> dict[str, Any] | None:
     """The verified channel identity of the latest message (never client-supplied:
     channels drop `rakel_identity` from what clients send)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            value = (event.get("metadata") or {}).get(identities.IDENTITY_KEY)
-            return value if isinstance(value, dict) and value.get("id") else None
-    return None
+    event = tracker.get_last_event_for("user")
+    if event is None:
+        return None
+    value = (event.get("metadata") or {}).get(identities.IDENTITY_KEY)
+    return value if isinstance(value, dict) and value.get("id") else None
 
 
 def identity_contact(tracker: Tracker) -> str | None:
@@ -94,23 +95,10 @@ def category(tracker: Tracker) -> str:
     intent = None
     if questions:
         parse = questions[-1].get("parse_data") or {}
-        intent = (parse.get("intent") or {}).get("name")
-        if intent == "faq" and (article := selected_article_id(parse)):
-            intent = f"faq/{article}"
+        intent = intent_with_article((parse.get("intent") or {}).get("name"), parse)
     elif tracker.get_slot("last_article"):
-        intent = f"faq/{tracker.get_slot('last_article')}"
+        intent = full_intent(tracker.get_slot("last_article"))
     return services.catalogue().ticket_category(intent)
-
-
-def entity_value(tracker: Tracker, entity: str) -> str | None:
-    for found in tracker.latest_message.get("entities") or []:
-        if found.get("entity") == entity and found.get("value"):
-            return str(found["value"])
-    return None
-
-
-def latest_intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
 
 
 class ActionPrepareTicket(Action):
@@ -178,7 +166,7 @@ class ValidateTicketForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        found = match_municipality(entity_value(tracker, "municipality")) or match_municipality(
+        found = match_municipality(latest_entity(tracker, "municipality")) or match_municipality(
             str(value or "")
         )
         if found is None:
@@ -193,7 +181,7 @@ class ValidateTicketForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        found = match_priority(entity_value(tracker, "priority")) or match_priority(
+        found = match_priority(latest_entity(tracker, "priority")) or match_priority(
             str(value or "")
         )
         if found is None:
@@ -231,7 +219,7 @@ class ValidateTicketForm(FormValidationAction):
     ) -> dict[str, Any]:
         if latest_intent(tracker) == "affirm":
             return {"ticket_confirmed": True}
-        named = entity_value(tracker, "ticket_field")
+        named = latest_entity(tracker, "ticket_field")
         field = (
             named if named in FORM_SLOTS else match_field(named) or match_field(str(value or ""))
         )
@@ -326,7 +314,7 @@ class ActionTicketStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         who = requester(tracker)
-        asked = entity_value(tracker, "ticket_id") or tracker.latest_message.get("text")
+        asked = latest_entity(tracker, "ticket_id") or tracker.latest_message.get("text")
         wanted = parse_public_id(asked)
 
         def lookup(session):  # type: ignore[no-untyped-def]

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
 from collections.abc import AsyncIterator
+
+from bot.settings import load_settings
 
 DEFAULT_LIMIT = 3
 DEFAULT_LEASE_SECONDS = 2.0
@@ -61,3 +64,10 @@ class Admission:
         finally:
             lease.cancel()
             release()
+
+
+@functools.cache
+def process_admission() -> Admission:
+    """One bound for the whole Rasa process, shared by every channel
+    (RAKEL_RASA_MAX_IN_FLIGHT)."""
+    return Admission(load_settings().rasa_max_in_flight)

@@ -13,11 +13,15 @@ methods of that one instance for the duration of the message, not by a proxy obj
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
+
+logger = logging.getLogger(__name__)
+NO_REPLY_RESPONSE = "utter_action_unavailable"
 
 
 @dataclass
@@ -45,3 +49,17 @@ def counting_replies(output: OutputChannel) -> Iterator[SentCount]:
     finally:
         for name in names:
             output.__dict__.pop(name, None)
+
+
+@contextlib.asynccontextmanager
+async def guaranteed_reply(
+    output: OutputChannel, recipient: str, notice: Callable[[], str | None]
+) -> AsyncIterator[None]:
+    """After the block: if nothing was sent to `recipient`, send `notice()`."""
+    with counting_replies(output) as counting:
+        yield
+    if counting.sent == 0:
+        logger.warning("no reply to a message from %s; sending a notice", recipient)
+        text = notice()
+        if text is not None:
+            await output.send_text_message(recipient, text)

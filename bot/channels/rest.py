@@ -28,7 +28,7 @@ from sanic.exceptions import InvalidUsage as BadRequest  # 400 in sanic 21.12
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.masking import MaskingInputMixin
+from bot.channels.entry_guard import EntryGuardMixin
 from bot.identity import IDENTITY_KEY, REST_CHANNEL, anonymous, max_chars_after
 from bot.settings import RestSettings, load_rest_settings
 
@@ -71,7 +71,7 @@ def refusal(settings: RestSettings, authorization: str | None) -> HTTPResponse |
     )
 
 
-class MaskingRestInput(MaskingInputMixin, RestInput):
+class MaskingRestInput(EntryGuardMixin, RestInput):
     @classmethod
     def name(cls) -> str:
         return REST_CHANNEL

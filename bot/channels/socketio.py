@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels import widget_token
-from bot.channels.masking import MaskingInputMixin
+from bot.channels.entry_guard import EntryGuardMixin
 from bot.identity import IDENTITY_KEY, INTRANET, WIDGET_CHANNEL, anonymous, namespaced
 from bot.settings import load_settings, widget_origins
 
@@ -163,5 +163,5 @@ class _WidgetInput(SocketIOInput):
         return WidgetOutput(self.sio, self.bot_message_evt) if self.sio else None
 
 
-class WidgetSocketIOInput(MaskingInputMixin, _WidgetInput):
+class WidgetSocketIOInput(EntryGuardMixin, _WidgetInput):
     """The widget channel Rasa loads from credentials.yml."""

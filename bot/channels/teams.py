@@ -33,7 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.masking import MaskingInputMixin
+from bot.channels.entry_guard import EntryGuardMixin
 from bot.channels.teams_auth import HTTP_TIMEOUT, AppTokenProvider, AuthError, InboundAuthenticator
 from bot.channels.teams_references import reference_from_activity, save_reference
 from bot.db import Database
@@ -295,5 +295,5 @@ class _TeamsInput(BotFrameworkInput):
         return teams
 
 
-class TeamsInput(MaskingInputMixin, _TeamsInput):
+class TeamsInput(EntryGuardMixin, _TeamsInput):
     """The Teams channel Rasa loads from credentials.yml."""

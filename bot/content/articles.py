@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.content.faq_intent import full_intent
 from bot.content.files import ContentError, read_yaml, validate
 from bot.content.grounding import mentions
 from bot.settings import CONTACT_DEFAULTS
@@ -45,7 +46,7 @@ class Article:
 
     @property
     def intent(self) -> str:
-        return f"faq/{self.id}"
+        return full_intent(self.id)
 
     def example_texts(self) -> list[str]:
         """The example questions as a user types them (entity markup removed)."""

@@ -17,7 +17,6 @@ from bot.settings import PROJECT_ROOT
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 CATALOGUE_FILE = "catalogue.yml"
-FAQ_PREFIX = "faq/"
 
 
 @dataclass(frozen=True)

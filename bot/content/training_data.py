@@ -9,6 +9,7 @@ The files land in the build folder beside the hand-written NLU data of bot/data/
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -34,8 +35,8 @@ def _examples_block(lines: list[str]) -> str:
     return "".join(f"- {line}\n" for line in lines)
 
 
-def nlu_data(catalogue: Catalogue) -> dict:
-    nlu: list[dict] = [
+def nlu_data(catalogue: Catalogue) -> dict[str, Any]:
+    nlu: list[dict[str, str]] = [
         {"intent": article.intent, "examples": _examples_block(list(article.examples))}
         for article in sorted(catalogue.articles.values(), key=lambda a: a.id)
     ]
@@ -48,7 +49,7 @@ def nlu_data(catalogue: Catalogue) -> dict:
     return {"version": "3.1", "nlu": nlu}
 
 
-def responses(knowledge: KnowledgeBase) -> dict:
+def responses(knowledge: KnowledgeBase) -> dict[str, Any]:
     return {
         "version": "3.1",
         "responses": {
@@ -59,7 +60,7 @@ def responses(knowledge: KnowledgeBase) -> dict:
     }
 
 
-def _write(target: Path, data: dict) -> None:
+def _write(target: Path, data: dict[str, Any]) -> None:
     content = HEADER + yaml.dump(data, Dumper=_LiteralDumper, allow_unicode=True, sort_keys=False)
     # Unchanged files keep their mtime, so Rasa's own caching is not disturbed.
     if not target.exists() or target.read_text(encoding="utf-8") != content:

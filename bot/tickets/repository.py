@@ -50,7 +50,16 @@ _PUBLIC_ID = re.compile(rf"(?i)(?:{TICKET_ID_PREFIX[:-1]}\s*-?\s*)?(\d{{4,9}})")
 
 
 class TicketError(ValueError):
-    """A ticket field has a value the service desk does not use."""
+    """A ticket field has a value the service desk does not use; `field` names it.
+
+    The staff pages and the JSON API show `field` and `message` as they are, so the
+    rules here are the only copy of what a ticket may hold.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
 
 
 def public_id_for(ticket_id: int) -> str:
@@ -66,14 +75,16 @@ def parse_public_id(text: str | None) -> int | None:
     return number if number > 0 else None
 
 
-def _check(field: str, value: Any) -> None:
+def check_field(field: str, value: Any) -> None:
+    """TicketError unless `value` is one the service desk uses for `field`."""
     allowed: Iterable[Any] | None = {
         "status": TICKET_STATUSES,
         "priority": TICKET_PRIORITIES,
         "municipality": [*municipalities(), None],
     }.get(field)
     if allowed is not None and value not in allowed:
-        raise TicketError(f"{field} must be one of {list(allowed)}, got {value!r}")
+        named = ", ".join(str(option) for option in allowed if option is not None)
+        raise TicketError(field, f"must be one of {named}")
 
 
 def summary_from(description: str) -> str:
@@ -133,11 +144,11 @@ def create_ticket(
     in that time is returned instead of a second one: a confirmation can arrive twice
     when the action server stored the ticket and died before Rasa heard the answer.
     """
-    _check("priority", priority)
-    _check("municipality", municipality)
+    check_field("priority", priority)
+    check_field("municipality", municipality)
     description = mask_text(description).strip()
     if not description:
-        raise TicketError("a ticket needs a description")
+        raise TicketError("description", "must not be empty")
     now = utcnow()
     if reuse_within is not None:
         existing = (
@@ -187,14 +198,18 @@ def create_ticket(
 
 
 def update_ticket(session: Session, ticket: Ticket, actor: str, **changes: Any) -> Ticket:
-    """Apply changes; one audit row per field whose value actually changed."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise TicketError(f"cannot change {sorted(unknown)}; editable: {EDITABLE_FIELDS}")
+    """Apply changes; one audit row per field whose value actually changed.
+
+    Every value is checked before the first is applied: a refused change leaves the
+    ticket object as it was, not only the database (the transaction rolls back).
+    """
+    for field, value in changes.items():
+        if field not in EDITABLE_FIELDS:
+            raise TicketError(field, f"cannot be changed; editable: {', '.join(EDITABLE_FIELDS)}")
+        check_field(field, value)
     now = utcnow()
     changed = False
     for field, value in changes.items():
-        _check(field, value)
         if isinstance(value, str) and field in ("summary", "contact"):
             value = mask_text(value)
         old = getattr(ticket, field)
@@ -222,7 +237,7 @@ def update_ticket(session: Session, ticket: Ticket, actor: str, **changes: Any) 
 def add_note(session: Session, ticket: Ticket, author: str, text: str) -> TicketNote:
     text = mask_text(text).strip()
     if not text:
-        raise TicketError("a note needs text")
+        raise TicketError("note", "must not be empty")
     now = utcnow()
     note = TicketNote(ticket_id=ticket.id, created_at=now, author=author, text=text)
     session.add(note)

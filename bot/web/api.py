@@ -15,9 +15,12 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from bot.web import ticket_service as tickets
+from bot.tickets.repository import TicketError
+from bot.web import ticket_changes, ticket_queries
 from bot.web.keys import DATABASE
 from bot.web.staff_base import STAFF, api_login_required
+from bot.web.ticket_filter import TicketFilter
+from bot.web.ticket_json import note_json, ticket_json
 
 OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.yaml"
 
@@ -27,6 +30,10 @@ def _error(status: int, error: str, detail: str, field: str | None = None) -> we
     if field:
         body["field"] = field
     return web.json_response(body, status=status)
+
+
+def _refused(exc: TicketError) -> web.Response:
+    return _error(400, "invalid_parameter", exc.message, exc.field)
 
 
 async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
@@ -44,29 +51,29 @@ async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
 @api_login_required
 async def list_tickets(request: web.Request) -> web.Response:
     try:
-        f = tickets.TicketFilter.from_query(request.query, strict=True)
-    except tickets.TicketInputError as exc:
-        return _error(400, "invalid_parameter", exc.message, exc.field)
+        f = TicketFilter.from_query(request.query, strict=True)
+    except TicketError as exc:
+        return _refused(exc)
 
     def load(session):  # type: ignore[no-untyped-def]
-        page = tickets.list_tickets(session, f)
+        page = ticket_queries.list_tickets(session, f)
         return {
-            "items": [tickets.ticket_json(t) for t in page.tickets],
+            "items": [ticket_json(t) for t in page.tickets],
             "total": page.total,
             "page": page.page,
             "pages": page.pages,
             "per_page": f.per_page,
-            "counts": tickets.status_counts(session, f),
+            "counts": ticket_queries.status_counts(session, f),
         }
 
     return web.json_response(await request.app[DATABASE].run_async(load))
 
 
 def _detail(session, public_id: str):  # type: ignore[no-untyped-def]
-    ticket = tickets.get_ticket(session, public_id)
+    ticket = ticket_queries.get_ticket(session, public_id)
     if ticket is None:
         return None
-    return tickets.ticket_json(ticket, *tickets.history(session, ticket))
+    return ticket_json(ticket, *ticket_queries.history(session, ticket))
 
 
 def _not_found(public_id: str) -> web.Response:
@@ -91,16 +98,16 @@ async def patch_ticket(request: web.Request) -> web.Response:
     actor = request[STAFF].username
 
     def work(session):  # type: ignore[no-untyped-def]
-        ticket = tickets.get_ticket(session, public_id)
+        ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
-        tickets.update_ticket(session, ticket, actor, body)
+        ticket_changes.update_ticket(session, ticket, actor, body)
         return _detail(session, public_id)
 
     try:
         data = await request.app[DATABASE].run_async(work)
-    except tickets.TicketInputError as exc:
-        return _error(400, "invalid_parameter", exc.message, exc.field)
+    except TicketError as exc:
+        return _refused(exc)
     return web.json_response(data) if data is not None else _not_found(public_id)
 
 
@@ -116,20 +123,15 @@ async def add_note(request: web.Request) -> web.Response:
     actor = request[STAFF].username
 
     def work(session):  # type: ignore[no-untyped-def]
-        ticket = tickets.get_ticket(session, public_id)
+        ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
-        note = tickets.add_note(session, ticket, actor, text)
-        return {
-            "author": note.author,
-            "text": note.text,
-            "created_at": tickets.ticket_json(ticket)["updated_at"],
-        }
+        return note_json(ticket_changes.add_note(session, ticket, actor, text))
 
     try:
         data = await request.app[DATABASE].run_async(work)
-    except tickets.TicketInputError as exc:
-        return _error(400, "invalid_parameter", exc.message, exc.field)
+    except TicketError as exc:
+        return _refused(exc)
     if data is None:
         return _not_found(public_id)
     return web.json_response(data, status=201)

@@ -1,19 +1,57 @@
-"""URL map of the web service."""
+"""URL map of the web service: every route is added here."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import health, widget
+from bot.web import (
+    account_views,
+    api,
+    auth_views,
+    health,
+    nlu_views,
+    review,
+    stats_views,
+    ticket_views,
+    widget,
+)
+from bot.web.staff_base import STATIC
+
+
+async def _staff_root(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/staff/")
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get("/health", health.health)
+    review.setup(app)  # templates, middlewares, staff accounts (not routes)
+    r = app.router
+    r.add_get("/health", health.health)
 
-    # Service-desk review pages, their JSON API and staff login (issue 5).
-    from bot.web import review
+    # Staff login and the service-desk pages (docs/review-pages.md).
+    r.add_get("/login", auth_views.login_form)
+    r.add_post("/login", auth_views.login)
+    r.add_post("/logout", auth_views.logout)
+    r.add_get("/staff", _staff_root)
+    r.add_get("/staff/", ticket_views.queue)
+    r.add_get("/staff/tickets/{public_id}", ticket_views.ticket_page)
+    r.add_post("/staff/tickets/{public_id}", ticket_views.ticket_update)
+    r.add_get("/staff/misses", nlu_views.misses)
+    r.add_post("/staff/misses/{miss_id:\\d+}", nlu_views.mark)
+    r.add_get("/staff/misses/export.yml", nlu_views.export)
+    r.add_get("/staff/stats", stats_views.statistics)
+    r.add_get("/staff/accounts", account_views.accounts)
+    r.add_post("/staff/accounts", account_views.create)
+    r.add_post("/staff/accounts/{user_id:\\d+}", account_views.change)
+    r.add_static("/static/staff", STATIC)
 
-    review.setup(app)
+    # The tickets' JSON API (bot/web/openapi.yaml).
+    r.add_get("/api/openapi.json", api.openapi)
+    r.add_get("/api/tickets", api.list_tickets)
+    r.add_get("/api/tickets/{public_id}", api.get_ticket)
+    r.add_patch("/api/tickets/{public_id}", api.patch_ticket)
+    r.add_post("/api/tickets/{public_id}/notes", api.add_note)
 
-    # Intranet web widget (issue #6)
-    widget.setup(app)
+    # The intranet web widget (bot/web/widget.py).
+    r.add_get("/widget/demo", widget.demo)
+    r.add_get("/widget/{name}", widget.asset)
+    r.add_post("/widget/token", widget.token)

@@ -1,4 +1,4 @@
-"""Sessions, CSRF, security headers, login throttling and the error page.
+"""Sessions, CSRF, security headers and the error page.
 
 Scoped to the staff pages and their API (STAFF_PREFIXES) so the channel webhooks
 that share this web service keep their own rules.
@@ -7,10 +7,7 @@ that share this web service keep their own rules.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -75,7 +72,8 @@ def session_storage(settings: Settings) -> EncryptedCookieStorage:
         max_age=SESSION_MAX_AGE,
         httponly=True,  # no script can read the session
         samesite="Lax",  # cross-site POST/PATCH never carry it
-        secure=os.environ.get("RAKEL_COOKIE_SECURE") == "1",  # set behind HTTPS
+        # Only over HTTPS; RAKEL_COOKIE_SECURE=0 for plain-http development.
+        secure=settings.cookie_secure,
         path="/",
     )
 
@@ -166,52 +164,6 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         log.warning("CSRF check failed for %s %s", request.method, request.path)
         return render_error(request, 403, "csrf")
     return await handler(request)
-
-
-class LoginThrottle:
-    """At most `max_failures` failed logins per (username, IP) within `window` seconds.
-
-    Kept in memory: one web process serves the staff pages. Counting per username
-    and address stops password guessing without letting a stranger lock out a
-    colleague from every address.
-    """
-
-    MAX_KEYS = 10_000
-
-    def __init__(
-        self,
-        max_failures: int = 5,
-        window: float = 15 * 60,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures[key]
-        cutoff = self.clock() - self.window
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return deque()
-        return failures
-
-    def blocked(self, username: str, ip: str) -> bool:
-        return len(self._recent((username, ip))) >= self.max_failures
-
-    def failed(self, username: str, ip: str) -> None:
-        if len(self._failures) >= self.MAX_KEYS:
-            # Many distinct usernames/addresses: drop expired entries so memory stays bounded.
-            for key in list(self._failures):
-                self._recent(key)
-        self._recent((username, ip))
-        self._failures[(username, ip)].append(self.clock())
-
-    def succeeded(self, username: str, ip: str) -> None:
-        self._failures.pop((username, ip), None)
 
 
 def middlewares(settings: Settings) -> list:

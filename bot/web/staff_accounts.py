@@ -1,22 +1,22 @@
-"""Service-desk accounts: argon2 password hashes, login checks, the first admin.
+"""Service-desk accounts: argon2 password hashes, login checks, sessions, the first admin.
 
 There is no default account. The first admin comes from RAKEL_ADMIN_USER /
 RAKEL_ADMIN_PASSWORD when the web service starts, or from
-`python -m bot.cli create-staff USER`.
+`python -m bot.cli create-staff USER`; admins add and deactivate accounts at
+/staff/accounts.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.models import StaffUser, utcnow
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,14 @@ _DUMMY_HASH = _hasher.hash("no such user: constant-time filler")
 
 
 class AccountError(ValueError):
-    """A staff account cannot be created as asked; the message says why."""
+    """A staff account cannot be created or changed as asked; the message says why.
+
+    `code` names the reason for the Norwegian text of the account pages (labels.yml).
+    """
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def normalise_username(username: str) -> str:
@@ -42,11 +49,15 @@ def create_staff(
 ) -> StaffUser:
     name = normalise_username(username)
     if not name or len(name) > MAX_USERNAME_LENGTH or any(c.isspace() for c in name):
-        raise AccountError(f"username must be 1-{MAX_USERNAME_LENGTH} characters without spaces")
+        raise AccountError(
+            f"username must be 1-{MAX_USERNAME_LENGTH} characters without spaces", "username"
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", "password"
+        )
     if session.execute(select(StaffUser.id).where(StaffUser.username == name)).first():
-        raise AccountError(f"staff user {name!r} already exists")
+        raise AccountError(f"staff user {name!r} already exists", "exists")
     user = StaffUser(
         username=name,
         password_hash=_hasher.hash(password),
@@ -79,20 +90,52 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
     return user
 
 
-def active_user(session: Session, user_id: int) -> StaffUser | None:
+def active_user(session: Session, user_id: int, session_version: object) -> StaffUser | None:
+    """The account a session cookie belongs to, if it is active and the cookie current.
+
+    A cookie issued before the account's last logout or deactivation carries an
+    older session version and opens nothing.
+    """
     user = session.get(StaffUser, user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != session_version:
+        return None
+    return user
 
 
-def bootstrap_admin(session: Session, env: Mapping[str, str] | None = None) -> str | None:
-    """Create the admin named in the environment if it does not exist yet.
+def end_sessions(session: Session, user_id: int) -> None:
+    """Every cookie issued to this account so far stops working."""
+    session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user_id)
+        .values(session_version=StaffUser.session_version + 1)
+    )
+
+
+def list_staff(session: Session) -> list[StaffUser]:
+    return list(session.execute(select(StaffUser).order_by(StaffUser.username)).scalars())
+
+
+def set_active(session: Session, user_id: int, active: bool, *, by: int) -> StaffUser:
+    """Activate or deactivate an account; deactivation ends its sessions at once."""
+    if user_id == by and not active:
+        raise AccountError("you cannot deactivate your own account", "own_account")
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise AccountError("no such staff account", "not_found")
+    user.active = active
+    if not active:
+        user.session_version += 1
+    return user
+
+
+def bootstrap_admin(session: Session, settings: Settings) -> str | None:
+    """Create the admin named in the settings if it does not exist yet.
 
     Returns the username created, else None. An existing account is never changed:
     the environment is for the first start, not for resetting passwords.
     """
-    env = os.environ if env is None else env
-    username = (env.get("RAKEL_ADMIN_USER") or "").strip()
-    password = env.get("RAKEL_ADMIN_PASSWORD") or ""
+    username = settings.admin_user or ""
+    password = settings.admin_password or ""
     if not username and not password:
         if session.execute(select(StaffUser.id).limit(1)).first() is None:
             log.warning(

@@ -85,8 +85,9 @@ async def current_staff(request: web.Request) -> StaffIdentity | None:
     user_id = session.get("uid")
     if not isinstance(user_id, int):
         return None
-    user = await request.app[DATABASE].run_async(lambda s: active_user(s, user_id))
-    if user is None:  # deactivated or deleted since login
+    version = session.get("sv")
+    user = await request.app[DATABASE].run_async(lambda s: active_user(s, user_id, version))
+    if user is None:  # logged out, deactivated or deleted since this cookie was issued
         session.invalidate()
         return None
     return StaffIdentity(id=user.id, username=user.username, is_admin=user.is_admin)
@@ -101,6 +102,21 @@ def login_required(handler: Handler) -> Handler:
         if staff is None:
             raise web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
         request[STAFF] = staff
+        return await handler(request)
+
+    return wrapper
+
+
+def admin_required(handler: Handler) -> Handler:
+    """Pages only admins may use (account management): others get 403."""
+
+    @login_required
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        if not request[STAFF].is_admin:
+            return render(
+                request, "error.html", {"status": 403, "message_key": "admin_only"}, status=403
+            )
         return await handler(request)
 
     return wrapper

@@ -7,20 +7,23 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.models import TICKET_PRIORITIES, TICKET_STATUSES
-from bot.web import ticket_service as tickets
+from bot.tickets.repository import TicketError
+from bot.tickets.transcript import read_transcript
+from bot.web import ticket_changes, ticket_queries
 from bot.web.keys import DATABASE
 from bot.web.staff_base import STAFF, login_required, render_page
+from bot.web.ticket_filter import SORTS, TicketFilter
 
 
 @login_required
 async def queue(request: web.Request) -> web.Response:
-    f = tickets.TicketFilter.from_query(request.query)
+    f = TicketFilter.from_query(request.query)
 
     def load(session):  # type: ignore[no-untyped-def]
         return (
-            tickets.list_tickets(session, f),
-            tickets.status_counts(session, f),
-            tickets.filter_options(session),
+            ticket_queries.list_tickets(session, f),
+            ticket_queries.status_counts(session, f),
+            ticket_queries.filter_options(session),
         )
 
     page, counts, options = await request.app[DATABASE].run_async(load)
@@ -34,7 +37,7 @@ async def queue(request: web.Request) -> web.Response:
             "options": options,
             "statuses": TICKET_STATUSES,
             "priorities": TICKET_PRIORITIES,
-            "sorts": list(tickets.SORTS),
+            "sorts": list(SORTS),
             "link": lambda **overrides: "?" + urlencode(f.query_args(**overrides)),
             "active": "queue",
         },
@@ -45,10 +48,10 @@ def _load_ticket(request: web.Request):  # type: ignore[no-untyped-def]
     public_id = request.match_info["public_id"]
 
     def load(session):  # type: ignore[no-untyped-def]
-        ticket = tickets.get_ticket(session, public_id)
+        ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
-        notes, audit = tickets.history(session, ticket)
+        notes, audit = ticket_queries.history(session, ticket)
         return ticket, notes, audit
 
     return request.app[DATABASE].run_async(load)
@@ -70,7 +73,7 @@ async def _render_ticket(request, ticket, notes, audit, *, error, status=200):  
             "ticket": ticket,
             "notes": notes,
             "audit": audit,
-            "turns": tickets.transcript_turns(ticket.transcript),
+            "turns": read_transcript(ticket.transcript),
             "statuses": TICKET_STATUSES,
             "priorities": TICKET_PRIORITIES,
             "error": error,
@@ -90,17 +93,17 @@ async def ticket_update(request: web.Request) -> web.Response:
     note = str(form.get("note", "")).strip()
 
     def work(session):  # type: ignore[no-untyped-def]
-        ticket = tickets.get_ticket(session, public_id)
+        ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
-        tickets.update_ticket(session, ticket, actor, changes)
+        ticket_changes.update_ticket(session, ticket, actor, changes)
         if note:
-            tickets.add_note(session, ticket, actor, note)
+            ticket_changes.add_note(session, ticket, actor, note)
         return ticket
 
     try:
         ticket = await request.app[DATABASE].run_async(work)
-    except tickets.TicketInputError as exc:
+    except TicketError as exc:
         loaded = await _load_ticket(request)
         if loaded is None:
             raise web.HTTPNotFound() from None

@@ -84,9 +84,3 @@ async def token(request: web.Request) -> web.Response:
     ttl = widget_token.DEFAULT_TTL_SECONDS
     signed = widget_token.issue(settings.secret("widget_key"), user_id.strip(), name, ttl)
     return web.json_response({"token": signed, "expires_in": ttl})
-
-
-def setup(app: web.Application) -> None:
-    app.router.add_get("/widget/demo", demo)
-    app.router.add_get("/widget/{name}", asset)
-    app.router.add_post("/widget/token", token)

@@ -8,7 +8,7 @@ import time
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels.admission import Admission
-from bot.channels.masking import guarded
+from bot.channels.entry_guard import guarded
 
 CPU = 0.02  # one stretch of NLU / policy work (blocks the loop, as Rasa's does)
 ACTION_CALL = 0.005  # one round trip to the action server
@@ -106,7 +106,7 @@ async def test_every_channel_message_passes_the_door():
         await message.output_channel.send_text_message(message.sender_id, "svar")
         inside -= 1
 
-    handle = guarded(processor, door=door)
+    handle = guarded(processor, lambda name: None, door=door)
     outputs = [CollectingOutputChannel() for _ in range(4)]
     await asyncio.gather(
         *(handle(UserMessage("hei", out, f"u{n}")) for n, out in enumerate(outputs))
@@ -116,14 +116,14 @@ async def test_every_channel_message_passes_the_door():
 
 
 def test_the_bound_comes_from_the_environment(monkeypatch):
-    from bot.channels import masking
+    from bot.channels.admission import process_admission
 
     monkeypatch.setenv("RAKEL_RASA_MAX_IN_FLIGHT", "5")
-    masking.admission.cache_clear()
+    process_admission.cache_clear()
     try:
-        assert masking.admission().limit == 5
+        assert process_admission().limit == 5
     finally:
-        masking.admission.cache_clear()
+        process_admission.cache_clear()
     monkeypatch.delenv("RAKEL_RASA_MAX_IN_FLIGHT")
-    assert masking.admission().limit == 3
-    masking.admission.cache_clear()
+    assert process_admission().limit == 3
+    process_admission.cache_clear()

@@ -1,10 +1,15 @@
-"""What every channel does with a message before Rasa sees it (bot/channels/masking.py)."""
+"""What every channel does with a message before Rasa sees it (bot/channels/entry_guard.py)."""
 
 from __future__ import annotations
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.domain import Domain
 
-from bot.channels.masking import MAX_MESSAGE_CHARS, guarded, notice
+from bot.channels.entry_guard import guarded
+from bot.channels.length_limit import MAX_MESSAGE_CHARS
+from bot.channels.notices import domain_notices
+from tests.support.domain import project_domain
+from tests.support.domain import response as notice
 
 
 class Recorder:
@@ -20,10 +25,11 @@ class Recorder:
             await message.output_channel.send_text_message(message.sender_id, self.reply)
 
 
-async def send(text: str, reply: str | None = "svar"):
+async def send(text: str, reply: str | None = "svar", domain: Domain | None = None):
     output = CollectingOutputChannel()
     processor = Recorder(reply)
-    await guarded(processor)(UserMessage(text, output, "u1"))
+    notices = domain_notices(domain or project_domain())
+    await guarded(processor, notices)(UserMessage(text, output, "u1"))
     return processor.seen, [m["text"] for m in output.messages]
 
 
@@ -72,8 +78,27 @@ async def test_rasa_still_sees_its_own_collecting_channel():
             else None
         )
 
-    result = await guarded(processor)(UserMessage("hei", output, "u1"))
+    result = await guarded(processor, domain_notices(project_domain()))(
+        UserMessage("hei", output, "u1")
+    )
     assert seen_channels == [output]
     assert result == [{"recipient_id": "u1", "text": "svar"}]
     # The counting wrappers are gone after the message.
     assert "send_text_message" not in vars(output)
+
+
+OTHER_DOMAIN = Domain.from_dict(
+    {
+        "responses": {
+            "utter_message_too_long": [{"text": "Skriv kortere, er du snill."}],
+            "utter_action_unavailable": [{"text": "Prøv igjen om litt."}],
+        }
+    }
+)
+
+
+async def test_the_notices_are_the_given_domains_texts():
+    # The texts come from the loaded model's domain, not from domain.yml on disk.
+    _, too_long = await send("a" * (MAX_MESSAGE_CHARS + 1), domain=OTHER_DOMAIN)
+    _, no_reply = await send("hei", reply=None, domain=OTHER_DOMAIN)
+    assert (too_long, no_reply) == (["Skriv kortere, er du snill."], ["Prøv igjen om litt."])

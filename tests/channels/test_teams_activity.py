@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.channels.masking import MaskingInputMixin
+from bot.channels.entry_guard import EntryGuardMixin
 from bot.channels.teams import TeamsInput
 from bot.settings import load_teams_settings
 
 
 def test_the_channel_masks_first_and_loads_without_configuration(caplog):
-    assert TeamsInput.__mro__[1] is MaskingInputMixin
+    assert TeamsInput.__mro__[1] is EntryGuardMixin
     channel = TeamsInput(load_teams_settings({}))
     assert not channel.settings.configured
     assert "RAKEL_TEAMS_APP_ID" in caplog.text and "503" in caplog.text

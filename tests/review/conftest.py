@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.staff import ADMIN, ADMIN_PASSWORD, migrated, staff_settings
+from tests.support.staff import migrated, staff_settings
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAKEL_ADMIN_USER", ADMIN)
-    monkeypatch.setenv("RAKEL_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    monkeypatch.delenv("RAKEL_SESSION_KEY", raising=False)
-    monkeypatch.delenv("RAKEL_COOKIE_SECURE", raising=False)
+def settings(tmp_path):
     return staff_settings(tmp_path)
 
 

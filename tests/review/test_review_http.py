@@ -9,14 +9,16 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.models import StaffUser, TicketAudit, TicketNote
+from bot.models import TICKET_PRIORITIES, StaffUser, TicketAudit, TicketNote
 from bot.web.app import create_app
+from bot.web.staff_base import label
 from tests.support.staff import (
     ADMIN,
     ADMIN_PASSWORD,
     csrf_from,
     make_miss,
     make_ticket,
+    staff_settings,
 )
 
 
@@ -140,11 +142,13 @@ async def test_login_is_rate_limited_per_user_and_address(client):
     assert (await client.get("/staff/", allow_redirects=False)).status == 302
 
 
-async def test_secure_cookie_flag_when_configured(settings, database, monkeypatch):
-    monkeypatch.setenv("RAKEL_COOKIE_SECURE", "1")
-    async with TestClient(TestServer(create_app(settings))) as client:
-        page = await client.get("/login")
-        assert "Secure" in page.headers["Set-Cookie"]
+async def test_cookie_is_secure_unless_turned_off_for_plain_http(tmp_path, database):
+    # "": the product default (staff_settings itself turns it off for the other tests).
+    for value, secure in (("", True), ("1", True), ("0", False)):
+        settings = staff_settings(tmp_path, RAKEL_COOKIE_SECURE=value)
+        async with TestClient(TestServer(create_app(settings))) as client:
+            page = await client.get("/login")
+            assert ("Secure" in page.headers["Set-Cookie"]) is secure, value
 
 
 # --- admin bootstrap ------------------------------------------------------------
@@ -163,9 +167,8 @@ async def test_admin_is_created_from_the_environment(client, database):
     assert user.password_hash.startswith("$argon2id$")
 
 
-async def test_no_default_account_when_environment_unset(settings, database, monkeypatch):
-    monkeypatch.delenv("RAKEL_ADMIN_USER")
-    monkeypatch.delenv("RAKEL_ADMIN_PASSWORD")
+async def test_no_default_account_when_environment_unset(tmp_path, database):
+    settings = staff_settings(tmp_path, RAKEL_ADMIN_USER="", RAKEL_ADMIN_PASSWORD="")
     async with TestClient(TestServer(create_app(settings))) as client:
         assert _accounts(database) == []
         for username, password in [("admin", "admin"), ("admin", ""), ("rakel", "rakel")]:
@@ -351,6 +354,40 @@ async def test_invalid_status_changes_nothing(client, database):
     assert notes == 0
 
 
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"priority": "akutt"}, "priority"),
+        ({"status": "slettet"}, "status"),
+        ({"assignee": "x" * 129}, "assignee"),
+    ],
+)
+async def test_page_and_api_refuse_the_same_change_alike(client, database, changes, field):
+    # One rule behind both: the API names the field the page marks, and neither stores.
+    public_id = make_ticket(database)
+    await login(client)
+    api = await client.patch(f"/api/tickets/{public_id}", json=changes)
+    assert api.status == 400
+    assert (await api.json())["field"] == field
+    token = await page_token(client, f"/staff/tickets/{public_id}")
+    page = await client.post(f"/staff/tickets/{public_id}", data={"csrf_token": token, **changes})
+    assert page.status == 400
+    assert f"Ugyldig verdi for {label('field', field)}." in await page.text()
+    audit = database.run(lambda s: s.execute(select(func.count(TicketAudit.id))).scalar_one())
+    assert audit == 1  # only "created"
+
+
+async def test_api_names_the_allowed_values_of_a_refused_field(client, database):
+    public_id = make_ticket(database)
+    await login(client)
+    body = await (await client.patch(f"/api/tickets/{public_id}", json={"priority": "x"})).json()
+    assert body == {
+        "error": "invalid_parameter",
+        "detail": f"must be one of {', '.join(TICKET_PRIORITIES)}",
+        "field": "priority",
+    }
+
+
 # --- JSON API ---------------------------------------------------------------------
 
 
@@ -428,13 +465,13 @@ async def test_api_unknown_ticket_and_bad_filter(client):
 
 
 async def test_unexpected_error_gives_friendly_page_and_logs(client, monkeypatch, caplog):
-    from bot.web import ticket_service
+    from bot.web import ticket_queries
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("database exploded: secret detail")
 
     await login(client)
-    monkeypatch.setattr(ticket_service, "list_tickets", broken)
+    monkeypatch.setattr(ticket_queries, "list_tickets", broken)
     response = await client.get("/staff/")
     assert response.status == 500
     html = await response.text()
@@ -456,17 +493,3 @@ async def test_staff_notes_are_masked_for_personal_data(client, database):
     )
     html = await (await client.get(f"/staff/tickets/{public_id}")).text()
     assert "[telefonnummer fjernet]" in html and "912 34 567" not in html
-
-
-def test_login_throttle_window_expires():
-    from bot.web.security import LoginThrottle
-
-    now = [1000.0]
-    throttle = LoginThrottle(max_failures=5, window=900, clock=lambda: now[0])
-    for _ in range(5):
-        throttle.failed("kari", "10.0.0.1")
-    assert throttle.blocked("kari", "10.0.0.1")
-    assert not throttle.blocked("kari", "10.0.0.2")  # another address
-    assert not throttle.blocked("ola", "10.0.0.1")  # another user
-    now[0] += 901
-    assert not throttle.blocked("kari", "10.0.0.1")

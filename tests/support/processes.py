@@ -143,6 +143,8 @@ def make_env(
             "RAKEL_ACTION_SERVER_URL": f"http://127.0.0.1:{ports['actions']}",
             "RAKEL_WEB_PORT": str(ports["web"]),
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            # The tests talk plain http to the web service.
+            "RAKEL_COOKIE_SECURE": "0",
         }
     )
     if "microsoft" in ports:

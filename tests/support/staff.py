@@ -19,12 +19,18 @@ ADMIN_PASSWORD = "korrekt-hest-batteri-42"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def staff_settings(var_dir: Path) -> Settings:
+def staff_settings(var_dir: Path, **env: str) -> Settings:
+    """Settings for the staff pages under test: the bootstrap admin, plain http."""
     return load_settings(
         {
             "RAKEL_VAR_DIR": str(var_dir),
             "RAKEL_DB_URL": f"sqlite:///{var_dir / 'rakel.db'}",
             "RAKEL_TRACKER_DB_URL": f"sqlite:///{var_dir / 'tracker.db'}",
+            "RAKEL_ADMIN_USER": ADMIN,
+            "RAKEL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            # aiohttp's test client talks plain http and keeps Secure cookies to itself.
+            "RAKEL_COOKIE_SECURE": "0",
+            **env,
         }
     )
 

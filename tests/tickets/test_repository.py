@@ -201,3 +201,17 @@ def test_fifty_tickets_created_at_once(db):
     assert len(ids) == 50 and len(set(ids)) == 50
     assert sorted(ids) == sorted(f"RAK-{1001 + n}" for n in range(50))
     assert db.run(lambda s: s.query(OutboxMessage).count()) == 50
+
+
+def test_a_refused_change_leaves_the_ticket_as_it_was(db):
+    # Every value is checked before any is applied: the caller's ticket object keeps
+    # its state, not only the database (the staff page re-renders from it).
+    ticket = make(db)
+
+    def work(session):
+        row = session.get(Ticket, ticket.id)
+        with pytest.raises(TicketError) as refused:
+            update_ticket(session, row, "ola", status="lukket", priority="akutt")
+        return row.status, refused.value.field
+
+    assert db.run(work) == ("ny", "priority")

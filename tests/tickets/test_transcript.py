@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.tickets.transcript import build_transcript, last_questions
+import json
+
+from bot.tickets.transcript import build_transcript, last_questions, read_transcript
 
 
 def user(text, intent, ts=1_790_000_000.0):
@@ -57,3 +59,36 @@ def test_last_questions_skip_steering_messages_form_answers_and_old_tickets():
         "og skjermen flimrer, tlf [telefonnummer fjernet]",
     ]
     assert last_questions(events, limit=1) == ["og skjermen flimrer, tlf [telefonnummer fjernet]"]
+
+
+def test_a_click_after_a_plain_bot_message_keeps_its_button_title():
+    # The buttons stay clickable in the chat after a plain message: the stored text is
+    # the title the user clicked, as the staff page shows it (one rule, ShownButtons).
+    events = [
+        bot("Hjalp dette?", [{"title": "Ja, takk", "payload": "/affirm"}]),
+        bot("Du kan også spørre om noe annet."),
+        user("/affirm", "affirm"),
+    ]
+    stored = build_transcript(events)
+    assert (stored[2]["text"], stored[2]["payload"]) == ("Ja, takk", "/affirm")
+    turns = read_transcript(json.dumps(stored))
+    assert (turns[2].text, turns[2].clicked) == ("Ja, takk", "Ja, takk")
+
+
+def test_a_stored_click_is_shown_by_its_button_title_and_bad_entries_are_skipped():
+    raw = json.dumps(
+        [
+            {
+                "sender": "bot",
+                "text": "Hjalp dette?",
+                "buttons": [{"title": "Nei", "payload": "/deny"}],
+            },
+            "not a turn",
+            {"sender": "user", "text": "/deny", "payload": "/deny", "timestamp": 1_790_000_000},
+            {"sender": "user", "text": "/ukjent", "payload": "/ukjent"},
+        ]
+    )
+    turns = read_transcript(raw)
+    assert [t.clicked for t in turns] == [None, "Nei", "/ukjent"]
+    assert turns[1].at.isoformat() == "2026-09-21T14:13:20+00:00"
+    assert read_transcript("{ikke json") == [] and read_transcript(None) == []

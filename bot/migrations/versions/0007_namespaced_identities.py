@@ -16,15 +16,15 @@ Old rows are converted by their channel, so owners still see their tickets:
 Rasa's own tracker store is not Rakel's database and is left alone: an ongoing
 conversation starts afresh under its new id; retention removes the old one.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 12:30:00
 """
 
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
