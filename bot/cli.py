@@ -256,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         result = run_retention(settings)
         print(
             f"deleted {result.tracker_events} tracker events and {result.tickets} "
-            f"closed tickets older than {result.cutoff.isoformat()}"
+            f"closed tickets, {result.feedback} feedback rows, {result.nlu_misses} missed "
+            f"messages and {result.teams_references} Teams references older than "
+            f"{result.cutoff.isoformat()}"
         )
     elif args.command == "banner":
         print(banner(settings))
