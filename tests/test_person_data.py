@@ -98,12 +98,18 @@ def person_rows(session, *, conversation_id, requester_id, aad=None, status="luk
     return ticket.public_id
 
 
-@pytest.fixture
-def stores(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'rakel.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def stores(request, tmp_path):
+    """Rakel's tables and Rasa's tracker store, on SQLite or (both) on PostgreSQL."""
+    if request.param == "sqlite":
+        url, tracker_url = (f"sqlite:///{tmp_path / name}" for name in ("rakel.db", "tracker.db"))
+    else:
+        url = tracker_url = request.getfixturevalue("postgres_url")
+    database = Database(url)
     migrate.upgrade(database)
-    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    yield database, tracker_url, RakelTrackerStore(domain=Domain.empty(), url=tracker_url)
+    store = RakelTrackerStore(domain=Domain.empty(), url=tracker_url)
+    yield database, tracker_url, store
+    store.engine.dispose()
     database.dispose()
 
 
