@@ -79,3 +79,10 @@ def test_messages_without_personal_data_are_left_alone(without_personal_data):
     for kind, text, masked in changed:
         print(f"  {kind}: {text!r} -> {masked!r}")
     assert share <= CHANGED_TARGET
+
+
+def test_masking_twice_changes_nothing_more(with_personal_data, without_personal_data):
+    """Tickets mask again what the channel already masked."""
+    for entry in with_personal_data + without_personal_data:
+        once = mask_text(entry["text"])
+        assert mask_text(once) == once, entry["text"]
