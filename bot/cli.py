@@ -148,7 +148,10 @@ def person(settings: Settings, args: argparse.Namespace) -> int:
     from bot import person_data
     from bot.db import Database
 
-    actor = f"cli:{getpass.getuser()}"
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except OSError:  # no login name in this environment (e.g. a container)
+        actor = "cli"
     database = Database(settings.db_url)
     try:
         if args.action == "delete":

@@ -341,6 +341,9 @@ def delete_person(
     ticket_ids = [t.id for t in found.tickets]
     conversations = sorted({e["sender_id"] for e in found.events})
 
+    # The tracker store (maybe another database) first: should Rakel's transaction
+    # then fail, running the request again still finds the tickets that lead to those
+    # conversations. The audit row is written with Rakel's deletions, atomically.
     engine = _tracker_engine(tracker_db_url) if conversations else None
     if engine is not None:
         names = {f"s{i}": sender for i, sender in enumerate(conversations)}
