@@ -260,8 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"deleted {result.tracker_events} tracker events and {result.tickets} "
             f"closed tickets, {result.feedback} feedback rows, {result.nlu_misses} missed "
-            f"messages and {result.teams_references} Teams references older than "
-            f"{result.cutoff.isoformat()}"
+            f"messages, {result.teams_references} Teams references and "
+            f"{result.login_failures} failed staff logins older than {result.cutoff.isoformat()}"
         )
     elif args.command == "banner":
         print(banner(settings))

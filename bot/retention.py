@@ -6,7 +6,8 @@ What goes, by age:
 - "Hjalp dette?" answers (`feedback`) and missed messages (`nlu_misses`): both are
   keyed by conversation id and the latter holds the user's text;
 - Teams conversation references not used for RAKEL_RETENTION_DAYS, except those of
-  requesters with an open ticket: Rakel needs them to tell the user the case is solved.
+  requesters with an open ticket: Rakel needs them to tell the user the case is solved;
+- failed staff logins kept for throttling (a username and a client address).
 
 Why 90 days by default: long enough for the service desk to follow a case up (a user
 may come back weeks later, a solved case may reopen) and for quarterly statistics;
@@ -27,7 +28,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, inspect, select, text
 
 from bot.db import Database, make_engine
-from bot.models import Feedback, NluMiss, TeamsConversationReference, Ticket, utcnow
+from bot.models import (
+    Feedback,
+    LoginFailure,
+    NluMiss,
+    TeamsConversationReference,
+    Ticket,
+    utcnow,
+)
 from bot.person_data import parse_identity
 from bot.settings import Settings
 from bot.tickets.repository import CLOSED_STATUSES
@@ -46,6 +54,7 @@ class RetentionResult:
     feedback: int = 0
     nlu_misses: int = 0
     teams_references: int = 0
+    login_failures: int = 0
 
 
 def cutoff_for(retention_days: int, now: datetime | None = None) -> datetime:
@@ -81,6 +90,22 @@ def purge_feedback_and_misses(database: Database, cutoff: datetime) -> tuple[int
             )
             counts.append(result.rowcount or 0)
         return tuple(counts)
+
+    return database.run(work)
+
+
+def purge_login_failures(database: Database, cutoff: datetime) -> int:
+    """Failed staff logins (username and client address). The throttle deletes rows
+    past its 15-minute window only when a new failure arrives; the last ones would
+    otherwise stay for good."""
+
+    def work(session):  # type: ignore[no-untyped-def]
+        result = session.execute(
+            delete(LoginFailure)
+            .where(LoginFailure.at < cutoff)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
 
     return database.run(work)
 
@@ -137,13 +162,14 @@ def run_retention(
         tickets = purge_closed_tickets(own, cutoff)
         feedback, misses = purge_feedback_and_misses(own, cutoff)
         references = purge_teams_references(own, cutoff)
+        login_failures = purge_login_failures(own, cutoff)
     finally:
         if database is None:
             own.dispose()
     events = purge_tracker_events(settings.tracker_db_url, cutoff)
     log.info(
         "retention (%s days, before %s): deleted %d tracker events, %d closed tickets, "
-        "%d feedback rows, %d missed messages, %d Teams references",
+        "%d feedback rows, %d missed messages, %d Teams references, %d failed logins",
         settings.retention_days,
         cutoff.isoformat(),
         events,
@@ -151,6 +177,7 @@ def run_retention(
         feedback,
         misses,
         references,
+        login_failures,
     )
     return RetentionResult(
         cutoff=cutoff,
@@ -159,4 +186,5 @@ def run_retention(
         feedback=feedback,
         nlu_misses=misses,
         teams_references=references,
+        login_failures=login_failures,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from bot.models import (
     Feedback,
+    LoginFailure,
     NluMiss,
     OutboxMessage,
     TeamsConversationReference,
@@ -101,7 +102,8 @@ async def test_old_conversations_and_closed_tickets_are_deleted(db, tmp_path, mo
 
 
 def personal_rows(db, age_days, tag):
-    """One feedback row, one missed message and one Teams reference, `age_days` old."""
+    """One feedback row, one missed message, one Teams reference and one failed staff
+    login, `age_days` old."""
     when = utcnow() - timedelta(days=age_days)
 
     def work(session):
@@ -129,6 +131,7 @@ def personal_rows(db, age_days, tag):
                 updated_at=when,
             )
         )
+        session.add(LoginFailure(username=tag, address="10.0.0.7", at=when))
 
     db.run(work)
 
@@ -164,6 +167,8 @@ async def test_feedback_misses_references_and_client_metadata_are_deleted_by_age
     result = run_retention(load_settings(), db)
 
     assert (result.feedback, result.nlu_misses, result.teams_references) == (2, 2, 1)
+    assert result.login_failures == 2
+    assert db.run(lambda s: [f.username for f in s.query(LoginFailure)]) == ["recent"]
     assert db.run(lambda s: sorted(f.conversation_id for f in s.query(Feedback))) == ["recent"]
     assert db.run(lambda s: [m.text for m in s.query(NluMiss)]) == [
         "Jeg heter recent og bor i Molde"
