@@ -222,3 +222,24 @@ class TeamsConversationReference(Base):
     conversation_id = Column(String(512), nullable=False)
     bot_id = Column(String(255), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+# --- requests from the person concerned (GDPR art. 15 and 17) -------------------
+class PersonDataAudit(Base):
+    """One export or deletion of a requester's data (bot/person_data.py).
+
+    Kept apart from ticket_audit, whose rows are deleted with their ticket. Holds no
+    personal data itself: the identity only as a SHA-256 digest (a repeated request
+    can be matched to this one), the ticket numbers and row counts.
+    """
+
+    __tablename__ = "person_data_audit"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor = Column(String(128), nullable=False)  # staff username, or the operator's login
+    action = Column(String(32), nullable=False)  # exported | deleted
+    identity_sha256 = Column(String(64), nullable=False, index=True)
+    reason = Column(Text, nullable=True)
+    tickets = Column(Text, nullable=True)  # "RAK-1001, RAK-1002"
+    counts = Column(Text, nullable=False)  # JSON: rows per table
