@@ -46,7 +46,7 @@ def test_every_migration_downgrades_and_upgrades_again(tmp_path):
         database.dispose()
 
 
-# Rows as Rakel wrote them before ids were namespaced (revision 0006).
+# Rows as Rakel wrote them before ids were namespaced (revision 0007).
 OLD_TICKETS = [
     # (channel, conversation_id, requester_id): a Teams user with their Entra ID object id,
     ("teams", "29:kari", "aad-kari"),
@@ -70,7 +70,7 @@ def _old_database(url: str) -> Database:
     from sqlalchemy import text
 
     database = Database(url)
-    migrate.upgrade(database, "0006")
+    migrate.upgrade(database, "0007")
     with database.engine.begin() as connection:
         for number, (channel, conversation, requester) in enumerate(OLD_TICKETS, start=1):
             connection.execute(
@@ -173,7 +173,7 @@ def test_old_rows_get_namespaced_ids_and_owners_keep_their_tickets(database_url)
         # ...and the REST caller sees nothing of Kari's.
         assert database.run(lambda s: mine(s, "anon:rest:aad-kari", None)) == ["RAK-1004"]
 
-        migrate.downgrade(database, "0006")
+        migrate.downgrade(database, "0007")
         assert _rows(database) == before
     finally:
         database.dispose()

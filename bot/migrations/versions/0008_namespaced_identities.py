@@ -16,15 +16,15 @@ Old rows are converted by their channel, so owners still see their tickets:
 Rasa's own tracker store is not Rakel's database and is left alone: an ongoing
 conversation starts afresh under its new id; retention removes the old one.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 12:30:00
 """
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
