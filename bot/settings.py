@@ -309,13 +309,18 @@ class TeamsSettings:
     issuer: str = "https://api.botframework.com"
 
     @property
-    def missing(self) -> list[str]:
-        names = {
+    def required(self) -> dict[str, str | None]:
+        # The tenant too: activities are accepted from this tenant only, and there is
+        # deliberately no "any tenant" mode.
+        return {
             "RAKEL_TEAMS_APP_ID": self.app_id,
             "RAKEL_TEAMS_APP_PASSWORD": self.app_password,
             "RAKEL_TEAMS_TENANT_ID": self.tenant_id,
         }
-        return [name for name, value in names.items() if not value]
+
+    @property
+    def missing(self) -> list[str]:
+        return [name for name, value in self.required.items() if not value]
 
     @property
     def configured(self) -> bool:

@@ -5,7 +5,10 @@ What differs from Rasa 3.6's `botframework` channel, and why:
   authority, RS256 pinned, issuer/audience/expiry checked, no blocking I/O;
 - configured from the environment (RAKEL_TEAMS_*), so credentials.yml holds no
   secrets. Unconfigured, the channel still loads (Rasa and the other channels must
-  start on a developer machine) but answers 503 and logs which variables are missing;
+  start on a developer machine) but answers 503 and logs which variables are missing
+  (an error when some are set: app id and password without RAKEL_TEAMS_TENANT_ID);
+- only `msteams` activities from RAKEL_TEAMS_TENANT_ID whose serviceUrl the token
+  names are accepted (teams_auth.check_activity and the serviceurl claim);
 - buttons are `messageBack` actions whose hidden text is the payload, so a click
   arrives as "/affirm" (Rasa's hero-card buttons arrive empty); Adaptive Card submits
   (`value.payload`) are mapped to payloads too; text goes out as one Markdown message;
@@ -149,7 +152,11 @@ class _TeamsInput(BotFrameworkInput):
         self._http: aiohttp.ClientSession | None = None
         self._database: Database | None = None
         if not settings.configured:
-            logger.warning(
+            # Half a configuration is an operator's mistake, not a developer machine: say
+            # so loudly. Without a tenant there is no one to accept, so no fallback.
+            partial = len(settings.missing) < len(settings.required)
+            logger.log(
+                logging.ERROR if partial else logging.WARNING,
                 "Teams channel is not configured (missing %s): it answers 503.",
                 ", ".join(settings.missing),
             )

@@ -3,6 +3,7 @@ with real RSA keys and signed tokens (no Rasa server needed)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -11,7 +12,13 @@ import jwt
 import pytest
 
 from bot import migrate
-from bot.channels.teams_auth import AppTokenProvider, AuthError, InboundAuthenticator
+from bot.channels.teams_auth import (
+    FETCH_RETRY_SECONDS,
+    UNKNOWN_KID_REFETCH_SECONDS,
+    AppTokenProvider,
+    AuthError,
+    InboundAuthenticator,
+)
 from bot.channels.teams_references import (
     NoReferenceError,
     find_reference,
@@ -21,7 +28,7 @@ from bot.channels.teams_references import (
 )
 from bot.db import Database
 from bot.settings import load_teams_settings
-from tests.support.fake_microsoft import APP_ID, FakeMicrosoft, new_key
+from tests.support.fake_microsoft import APP_ID, TENANT_ID, FakeMicrosoft, new_key
 from tests.support.processes import free_port
 
 
@@ -53,8 +60,8 @@ def activity(microsoft: FakeMicrosoft, **extra) -> dict:
         "text": "hei",
         "from": {"id": "29:user-1", "name": "Kari Nordmann", "aadObjectId": "aad-kari"},
         "recipient": {"id": f"28:{APP_ID}", "name": "Rakel"},
-        "conversation": {"id": "a:conv-1", "tenantId": "tenant-x"},
-        "channelData": {"tenant": {"id": "tenant-x"}},
+        "conversation": {"id": "a:conv-1", "tenantId": TENANT_ID},
+        "channelData": {"tenant": {"id": TENANT_ID}},
     }
     base.update(extra)
     return base
@@ -117,6 +124,8 @@ def _hs256_with_public_key(microsoft: FakeMicrosoft) -> str:
         (lambda m: f"Bearer {_none_token(m)}", "algorithm 'none'"),
         (lambda m: f"Bearer {_hs256_with_public_key(m)}", "algorithm 'HS256'"),
         (lambda m: f"Bearer {m.sign(serviceurl='https://evil.example/')}", "serviceUrl"),
+        (lambda m: f"Bearer {m.sign(serviceurl=None)}", "no serviceurl claim"),
+        (lambda m: f"Bearer {m.sign(serviceurl=42)}", "no serviceurl claim"),
     ],
 )
 async def test_forged_or_wrong_tokens_are_rejected(microsoft, settings, http, make_header, reason):
@@ -126,11 +135,72 @@ async def test_forged_or_wrong_tokens_are_rejected(microsoft, settings, http, ma
         )
 
 
-async def test_key_not_endorsed_for_the_channel_is_rejected(microsoft, settings, http):
-    with pytest.raises(AuthError, match="endorsed"):
+@pytest.mark.parametrize(
+    "fields, reason",
+    [
+        ({"channelId": "slack"}, "channelId 'slack'"),
+        ({"channelId": None}, "channelId None"),
+        ({"channelData": {"tenant": {"id": "other"}}}, "tenant"),
+        ({"conversation": {"id": "c", "tenantId": "other"}}, "tenant"),
+        ({"channelData": None, "conversation": {"id": "c"}}, "no tenant"),
+        ({"serviceUrl": None}, "serviceUrl"),
+        ({"serviceUrl": "https://evil.example/"}, "serviceUrl"),
+    ],
+)
+async def test_activities_not_from_teams_in_our_tenant_are_rejected(
+    microsoft, settings, http, fields, reason
+):
+    with pytest.raises(AuthError, match=reason):
         await InboundAuthenticator(settings).validate(
-            f"Bearer {microsoft.sign()}", activity(microsoft, channelId="slack"), http
+            f"Bearer {microsoft.sign()}", activity(microsoft, **fields), http
         )
+
+
+async def test_key_not_endorsed_for_teams_is_rejected(http):
+    fake = FakeMicrosoft(port=free_port(), endorsements=("emulator",)).start()
+    try:
+        with pytest.raises(AuthError, match="endorsed"):
+            await InboundAuthenticator(load_teams_settings(fake.env())).validate(
+                f"Bearer {fake.sign()}", activity(fake), http
+            )
+    finally:
+        fake.stop()
+
+
+async def test_key_fetches_are_rate_limited_even_while_the_cache_is_empty(http):
+    fake = FakeMicrosoft(port=free_port(), keys_down=True).start()
+    now = [1000.0]
+    authenticator = InboundAuthenticator(load_teams_settings(fake.env()), clock=lambda: now[0])
+
+    async def refused(count: int, token: str) -> None:
+        async def one() -> None:
+            with pytest.raises(AuthError, match="unknown signing key"):
+                await authenticator.validate(f"Bearer {token}", activity(fake), http)
+
+        await asyncio.gather(*(one() for _ in range(count)))
+
+    try:
+        # Microsoft's key endpoint is down: the cache stays empty, but 30 requests with
+        # good and made-up key ids cost one fetch, not thirty.
+        await refused(10, fake.sign())
+        await refused(20, fake.sign(kid="made-up"))
+        assert fake.key_fetches == 1
+        now[0] += FETCH_RETRY_SECONDS - 1
+        await refused(5, fake.sign(kid="made-up-2"))
+        assert fake.key_fetches == 1
+
+        # Once the interval has passed, the next request fetches again and gets in.
+        fake.keys_down = False
+        now[0] += 2
+        await authenticator.validate(f"Bearer {fake.sign()}", activity(fake), http)
+        assert fake.key_fetches == 2
+        # With keys cached, unknown key ids refetch only after their own interval.
+        await refused(10, fake.sign(kid="made-up-3"))
+        now[0] += UNKNOWN_KID_REFETCH_SECONDS + 1
+        await refused(10, fake.sign(kid="made-up-4"))
+        assert fake.key_fetches == 3
+    finally:
+        fake.stop()
 
 
 async def test_app_token_comes_from_the_tenant_endpoint_and_is_cached(microsoft, settings, http):

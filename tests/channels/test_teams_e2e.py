@@ -14,7 +14,7 @@ from bot.content.render import KnowledgeBase
 from bot.db import Database
 from bot.models import Feedback, TeamsConversationReference
 from bot.settings import load_settings
-from tests.support.fake_microsoft import APP_ID, FakeMicrosoft, new_key
+from tests.support.fake_microsoft import APP_ID, TENANT_ID, FakeMicrosoft, new_key
 
 pytestmark = pytest.mark.e2e
 
@@ -48,9 +48,9 @@ class TeamsUser:
             "conversation": {
                 "id": self.conversation,
                 "conversationType": "personal",
-                "tenantId": "tenant-1",
+                "tenantId": TENANT_ID,
             },
-            "channelData": {"tenant": {"id": "tenant-1"}},
+            "channelData": {"tenant": {"id": TENANT_ID}},
         }
         activity.update(fields)
         return activity
@@ -137,7 +137,7 @@ def test_a_question_is_answered_in_teams_with_the_tenant_token(rakel, microsoft,
         "source": "teams",
     }
     assert user_event["metadata"]["teams"]["locale"] == "nb-NO"
-    assert user_event["metadata"]["teams"]["tenantId"] == "tenant-1"
+    assert user_event["metadata"]["teams"]["tenantId"] == TENANT_ID
 
     # Rakel knows where to reach this user later.
     db = database(rakel)
