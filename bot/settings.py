@@ -28,6 +28,11 @@ CONTACT_DEFAULTS = {
 }
 
 
+# Widget identity tokens (bot/channels/widget_token.py): longer-lived ones are refused.
+# A working day; the web service issues 15-minute tokens, the page fetches new ones.
+WIDGET_TOKEN_MAX_LIFETIME_SECONDS = 8 * 3600
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
@@ -59,6 +64,7 @@ class Settings:
     # Messages the Rasa process works on at once (bot/channels/admission.py); 0: no bound.
     rasa_max_in_flight: int = 3
     retention_interval_seconds: float = 3600.0
+    widget_token_max_lifetime_seconds: int = WIDGET_TOKEN_MAX_LIFETIME_SECONDS
     # Where each process listens and which Rasa files it reads.
     rasa_host: str = "127.0.0.1"
     actions_host: str = "127.0.0.1"
@@ -202,6 +208,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than 0, got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -284,6 +297,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         admin_password=env.get("RAKEL_ADMIN_PASSWORD") or None,
         cookie_secure=_bool(env, "RAKEL_COOKIE_SECURE", True),
         trusted_proxies=_networks(env, "RAKEL_TRUSTED_PROXIES"),
+        widget_token_max_lifetime_seconds=_positive_int(
+            env, "RAKEL_WIDGET_TOKEN_MAX_LIFETIME_SECONDS", WIDGET_TOKEN_MAX_LIFETIME_SECONDS
+        ),
         env=dict(env),
     )
 
