@@ -130,8 +130,6 @@ class InboundAuthenticator:
         self, authorization: str | None, activity: dict[str, Any], http: aiohttp.ClientSession
     ) -> dict[str, Any]:
         """The verified claims, or AuthError."""
-        # The cheap checks first: an activity from elsewhere costs no key lookup.
-        check_activity(self.settings, activity)
         if not authorization or not authorization.startswith("Bearer "):
             raise AuthError("no Bearer token")
         token = authorization[len("Bearer ") :].strip()
@@ -141,6 +139,8 @@ class InboundAuthenticator:
             raise AuthError(f"malformed token: {exc}") from exc
         if header.get("alg") != ALGORITHM:
             raise AuthError(f"algorithm {header.get('alg')!r} is not {ALGORITHM}")
+        # Before the key lookup: an activity from elsewhere costs no key fetch.
+        check_activity(self.settings, activity)
         jwk = await self._key(http, str(header.get("kid")))
         try:
             claims = jwt.decode(
