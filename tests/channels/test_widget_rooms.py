@@ -111,3 +111,22 @@ async def test_a_session_signed_for_one_user_cannot_be_joined_by_another(url):
         # Kari herself, with a fresh token after a reload, continues her conversation.
         async with Widget(url, widget_token.issue(KEY, "kari", "Kari")) as reloaded:
             assert await reloaded.session(karis) == karis
+
+
+async def test_a_token_living_longer_than_the_channels_maximum_leaves_the_user_anonymous():
+    seen: list[UserMessage] = []
+
+    async def record(message: UserMessage) -> None:
+        seen.append(message)
+        await echo(message)
+
+    channel = WidgetSocketIOInput(origins=[ORIGIN], key=KEY, token_max_lifetime=600)
+    async with serve(channel.blueprint(record)) as base:
+        for ttl in (3600, 300):
+            async with Widget(base, widget_token.issue(KEY, "kari", "Kari", ttl=ttl)) as kari:
+                await kari.session()
+                await kari.say("hei")
+                assert await kari.reply() == "ekko: hei"  # helped either way
+    too_long, short = (message.metadata for message in seen)
+    assert "rakel_identity" not in too_long
+    assert short["rakel_identity"] == {"id": "kari", "name": "Kari", "source": "intranet"}
