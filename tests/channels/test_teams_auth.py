@@ -8,8 +8,10 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
+import hypothesis
 import jwt
 import pytest
+from hypothesis import strategies as st
 
 from bot import migrate
 from bot.channels.teams_auth import (
@@ -18,6 +20,8 @@ from bot.channels.teams_auth import (
     AppTokenProvider,
     AuthError,
     InboundAuthenticator,
+    activity_tenants,
+    check_activity,
 )
 from bot.channels.teams_references import (
     NoReferenceError,
@@ -261,3 +265,35 @@ async def test_a_teams_reference_is_found_only_by_its_teams_ids(microsoft, datab
     # Raw ids, or the same ids in another namespace, name nobody in Teams.
     for user in ("29:user-1", "aad-kari", "anon:rest:aad-kari", "intranet:aad-kari"):
         assert database.run(lambda s, user=user: find_reference(s, user)) is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=12,
+)
+TENANTS = st.sampled_from([TENANT_ID, TENANT_ID.upper(), "other-tenant", ""]) | JSON
+ACTIVITIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "channelId": st.sampled_from(["msteams", "emulator", "webchat"]) | JSON,
+        "channelData": JSON
+        | st.fixed_dictionaries({"tenant": st.fixed_dictionaries({"id": TENANTS})}),
+        "conversation": JSON | st.fixed_dictionaries({"tenantId": TENANTS}),
+    },
+)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(body=ACTIVITIES)
+@hypothesis.example(body={"channelId": "msteams", "channelData": {"tenant": {"id": TENANT_ID}}})
+@hypothesis.example(body={"channelId": "msteams", "conversation": {"tenantId": TENANT_ID.upper()}})
+def test_any_activity_shape_is_accepted_only_from_teams_in_our_tenant(body):
+    # The two examples are accepted, so the assertions below run on every test run.
+    teams = load_teams_settings({"RAKEL_TEAMS_TENANT_ID": TENANT_ID})
+    try:
+        check_activity(teams, body)
+    except AuthError:
+        return  # refused with a reason for the log, never another exception
+    assert body["channelId"] == "msteams"
+    assert activity_tenants(body) and {t.lower() for t in activity_tenants(body)} == {TENANT_ID}

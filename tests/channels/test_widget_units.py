@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+import hypothesis
 import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import strategies as st
 
 from bot.channels import widget_token
 from bot.channels.socketio import new_session, sign_session, verified_session
@@ -185,3 +187,18 @@ async def test_token_endpoint(client):
     token = (await response.json())["token"]
     key = client.settings.secret("widget_key")
     assert widget_token.identity(key, token, MAX)["id"] == "kari"
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    presented=st.text(max_size=80) | st.none() | st.integers(), owner=st.text(max_size=20)
+)
+def test_no_made_up_session_id_verifies(presented, owner):
+    assert verified_session(KEY, presented, owner) is None
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@hypothesis.given(token=st.text(max_size=200))
+def test_any_made_up_token_is_refused_with_the_widget_error(token):
+    with pytest.raises(widget_token.InvalidWidgetToken):
+        widget_token.identity(KEY, token, MAX)
