@@ -11,6 +11,9 @@ banner            print where every process listens
 create-staff USER [--admin]
                   create a service-desk account; the password is read from the
                   terminal (or stdin when piped), never from the command line
+person find|export|delete IDENTITY [--force --reason TEXT]
+                  a requester's stored data (GDPR art. 15/17): list it, print it
+                  as JSON, or delete it with an audit entry (bot/person_data.py)
 """
 
 from __future__ import annotations
@@ -138,6 +141,51 @@ def create_staff(settings: Settings, username: str, *, is_admin: bool) -> int:
     return 0
 
 
+def person(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+    import json
+
+    from bot import person_data
+    from bot.db import Database
+
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except OSError:  # no login name in this environment (e.g. a container)
+        actor = "cli"
+    database = Database(settings.db_url)
+    try:
+        if args.action == "delete":
+            try:
+                deletion = person_data.delete_person(
+                    database,
+                    settings.tracker_db_url,
+                    args.identity,
+                    actor=actor,
+                    reason=args.reason,
+                    force=args.force,
+                )
+            except person_data.PersonRequestError as exc:
+                print(f"person delete: {exc}", file=sys.stderr)
+                return 2
+            print(json.dumps({"deleted": deletion.counts, "audit_id": deletion.audit_id}))
+            return 0
+        try:
+            found = person_data.find(database, settings.tracker_db_url, args.identity)
+        except person_data.PersonRequestError as exc:
+            print(f"person {args.action}: {exc}", file=sys.stderr)
+            return 2
+        if args.action == "export":
+            person_data.record_export(database, found.identity, actor=actor, counts=found.counts())
+            print(json.dumps(person_data.as_json(found), ensure_ascii=False, indent=2))
+        else:
+            summary = {**found.counts(), "open_tickets": found.open_tickets}
+            summary["ticket_ids"] = [t.public_id for t in found.tickets]
+            print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    finally:
+        database.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     staff = sub.add_parser("create-staff")
     staff.add_argument("username")
     staff.add_argument("--admin", action="store_true")
+    person_parser = sub.add_parser(
+        "person", help="find, export or delete what is stored about one requester"
+    )
+    person_parser.add_argument("action", choices=["find", "export", "delete"])
+    person_parser.add_argument("identity", help="as stored, e.g. teams:<aad id> or the raw id")
+    person_parser.add_argument("--force", action="store_true", help="delete open tickets too")
+    person_parser.add_argument("--reason", help="why (required with --force)")
     run = sub.add_parser("run")
     run.add_argument("process", choices=["rasa", "actions", "web", "worker"])
     args = parser.parse_args(argv)
@@ -204,12 +259,16 @@ def main(argv: list[str] | None = None) -> int:
         result = run_retention(settings)
         print(
             f"deleted {result.tracker_events} tracker events and {result.tickets} "
-            f"closed tickets older than {result.cutoff.isoformat()}"
+            f"closed tickets, {result.feedback} feedback rows, {result.nlu_misses} missed "
+            f"messages, {result.teams_references} Teams references and "
+            f"{result.login_failures} failed staff logins older than {result.cutoff.isoformat()}"
         )
     elif args.command == "banner":
         print(banner(settings))
     elif args.command == "create-staff":
         return create_staff(settings, args.username, is_admin=args.admin)
+    elif args.command == "person":
+        return person(settings, args)
     elif args.command == "run":
         {"rasa": run_rasa, "actions": run_actions, "web": run_web, "worker": run_worker}[
             args.process

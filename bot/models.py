@@ -101,8 +101,9 @@ class Ticket(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     channel = Column(String(64), nullable=False)
     conversation_id = Column(String(255), nullable=False, index=True)
-    # Who asked: a channel identity (Teams aadObjectId, signed intranet user) when
-    # known, else the conversation id; status lookups compare against this.
+    # Who asked, namespaced by where it was verified (bot/identity.py):
+    # `teams:<aad id>`, `intranet:<user id>`, else the anonymous conversation id
+    # (`anon:<channel>:<sender>`). A person's status lookups compare against this.
     requester_id = Column(String(255), nullable=False, index=True)
     requester_name = Column(String(255), nullable=True)
     contact = Column(String(255), nullable=True)
@@ -206,7 +207,9 @@ class LoginFailure(Base):
 class TeamsConversationReference(Base):
     """Where to reach a Teams user, so Rakel can write first (e.g. "your case is solved").
 
-    Updated from every validated activity; `user_id` is the Bot Framework `from.id`.
+    Updated from every validated activity. `user_id` is `teams:<Bot Framework from.id>`
+    (the user's Rasa conversation id), `aad_object_id` is `teams:<Entra ID object id>`
+    (their ticket requester id); bot/channels/teams_references.py sends the raw ids.
     """
 
     __tablename__ = "teams_conversation_references"
@@ -219,3 +222,24 @@ class TeamsConversationReference(Base):
     conversation_id = Column(String(512), nullable=False)
     bot_id = Column(String(255), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+# --- requests from the person concerned (GDPR art. 15 and 17) -------------------
+class PersonDataAudit(Base):
+    """One export or deletion of a requester's data (bot/person_data.py).
+
+    Kept apart from ticket_audit, whose rows are deleted with their ticket. Holds no
+    personal data itself: the identity only as a SHA-256 digest (a repeated request
+    can be matched to this one), the ticket numbers and row counts.
+    """
+
+    __tablename__ = "person_data_audit"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor = Column(String(128), nullable=False)  # staff username, or the operator's login
+    action = Column(String(32), nullable=False)  # exported | deleted
+    identity_sha256 = Column(String(64), nullable=False, index=True)
+    reason = Column(Text, nullable=True)
+    tickets = Column(Text, nullable=True)  # "RAK-1001, RAK-1002"
+    counts = Column(Text, nullable=False)  # JSON: rows per table

@@ -1,4 +1,13 @@
-"""Delete conversations and closed tickets older than RAKEL_RETENTION_DAYS.
+"""Delete everything personal older than RAKEL_RETENTION_DAYS.
+
+What goes, by age:
+- Rasa conversation events (user texts, and any metadata a client sent with them);
+- closed tickets (with notes, audit and outbox rows), by last change;
+- "Hjalp dette?" answers (`feedback`) and missed messages (`nlu_misses`): both are
+  keyed by conversation id and the latter holds the user's text;
+- Teams conversation references not used for RAKEL_RETENTION_DAYS, except those of
+  requesters with an open ticket: Rakel needs them to tell the user the case is solved;
+- failed staff logins kept for throttling (a username and a client address).
 
 Why 90 days by default: long enough for the service desk to follow a case up (a user
 may come back weeks later, a solved case may reopen) and for quarterly statistics;
@@ -16,10 +25,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, inspect, text
+from sqlalchemy import delete, inspect, select, text
 
 from bot.db import Database, make_engine
-from bot.models import Ticket, utcnow
+from bot.models import (
+    Feedback,
+    LoginFailure,
+    NluMiss,
+    TeamsConversationReference,
+    Ticket,
+    utcnow,
+)
+from bot.person_data import parse_identity
 from bot.settings import Settings
 from bot.tickets.repository import CLOSED_STATUSES
 
@@ -34,6 +51,10 @@ class RetentionResult:
     cutoff: datetime
     tracker_events: int
     tickets: int
+    feedback: int = 0
+    nlu_misses: int = 0
+    teams_references: int = 0
+    login_failures: int = 0
 
 
 def cutoff_for(retention_days: int, now: datetime | None = None) -> datetime:
@@ -51,6 +72,65 @@ def purge_closed_tickets(database: Database, cutoff: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
         return result.rowcount or 0
+
+    return database.run(work)
+
+
+def purge_feedback_and_misses(database: Database, cutoff: datetime) -> tuple[int, int]:
+    """Feedback and missed messages older than the cutoff. The statistics page looks
+    back at most 90 days (bot/web/stats.py PERIODS), so the default loses nothing."""
+
+    def work(session):  # type: ignore[no-untyped-def]
+        counts = []
+        for model in (Feedback, NluMiss):
+            result = session.execute(
+                delete(model)
+                .where(model.created_at < cutoff)
+                .execution_options(synchronize_session=False)
+            )
+            counts.append(result.rowcount or 0)
+        return tuple(counts)
+
+    return database.run(work)
+
+
+def purge_login_failures(database: Database, cutoff: datetime) -> int:
+    """Failed staff logins (username and client address). The throttle deletes rows
+    past its 15-minute window only when a new failure arrives; the last ones would
+    otherwise stay for good."""
+
+    def work(session):  # type: ignore[no-untyped-def]
+        result = session.execute(
+            delete(LoginFailure)
+            .where(LoginFailure.at < cutoff)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
+
+    return database.run(work)
+
+
+def purge_teams_references(database: Database, cutoff: datetime) -> int:
+    """References not refreshed since the cutoff (every message refreshes them), unless
+    their user has an open ticket and may still be told about it."""
+
+    def work(session):  # type: ignore[no-untyped-def]
+        requesters = session.scalars(
+            select(Ticket.requester_id).where(Ticket.status.not_in(CLOSED_STATUSES))
+        )
+        # Tickets hold "teams:<aad id>" (or the raw id on older rows).
+        keep = {parse_identity(r)[1] for r in requesters}
+        stale = session.scalars(
+            select(TeamsConversationReference).where(TeamsConversationReference.updated_at < cutoff)
+        ).all()
+        doomed = [r.id for r in stale if not ({r.aad_object_id, r.user_id} & keep)]
+        if doomed:
+            session.execute(
+                delete(TeamsConversationReference)
+                .where(TeamsConversationReference.id.in_(doomed))
+                .execution_options(synchronize_session=False)
+            )
+        return len(doomed)
 
     return database.run(work)
 
@@ -80,15 +160,31 @@ def run_retention(
     own = database or Database(settings.db_url)
     try:
         tickets = purge_closed_tickets(own, cutoff)
+        feedback, misses = purge_feedback_and_misses(own, cutoff)
+        references = purge_teams_references(own, cutoff)
+        login_failures = purge_login_failures(own, cutoff)
     finally:
         if database is None:
             own.dispose()
     events = purge_tracker_events(settings.tracker_db_url, cutoff)
     log.info(
-        "retention (%s days, before %s): deleted %d tracker events, %d closed tickets",
+        "retention (%s days, before %s): deleted %d tracker events, %d closed tickets, "
+        "%d feedback rows, %d missed messages, %d Teams references, %d failed logins",
         settings.retention_days,
         cutoff.isoformat(),
         events,
         tickets,
+        feedback,
+        misses,
+        references,
+        login_failures,
     )
-    return RetentionResult(cutoff=cutoff, tracker_events=events, tickets=tickets)
+    return RetentionResult(
+        cutoff=cutoff,
+        tracker_events=events,
+        tickets=tickets,
+        feedback=feedback,
+        nlu_misses=misses,
+        teams_references=references,
+        login_failures=login_failures,
+    )

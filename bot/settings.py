@@ -28,6 +28,11 @@ CONTACT_DEFAULTS = {
 }
 
 
+# Widget identity tokens (bot/channels/widget_token.py): longer-lived ones are refused.
+# A working day; the web service issues 15-minute tokens, the page fetches new ones.
+WIDGET_TOKEN_MAX_LIFETIME_SECONDS = 8 * 3600
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
@@ -59,6 +64,7 @@ class Settings:
     # Messages the Rasa process works on at once (bot/channels/admission.py); 0: no bound.
     rasa_max_in_flight: int = 3
     retention_interval_seconds: float = 3600.0
+    widget_token_max_lifetime_seconds: int = WIDGET_TOKEN_MAX_LIFETIME_SECONDS
     # Where each process listens and which Rasa files it reads.
     rasa_host: str = "127.0.0.1"
     actions_host: str = "127.0.0.1"
@@ -202,6 +208,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than 0, got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -284,6 +297,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         admin_password=env.get("RAKEL_ADMIN_PASSWORD") or None,
         cookie_secure=_bool(env, "RAKEL_COOKIE_SECURE", True),
         trusted_proxies=_networks(env, "RAKEL_TRUSTED_PROXIES"),
+        widget_token_max_lifetime_seconds=_positive_int(
+            env, "RAKEL_WIDGET_TOKEN_MAX_LIFETIME_SECONDS", WIDGET_TOKEN_MAX_LIFETIME_SECONDS
+        ),
         env=dict(env),
     )
 
@@ -309,13 +325,18 @@ class TeamsSettings:
     issuer: str = "https://api.botframework.com"
 
     @property
-    def missing(self) -> list[str]:
-        names = {
+    def required(self) -> dict[str, str | None]:
+        # The tenant too: activities are accepted from this tenant only, and there is
+        # deliberately no "any tenant" mode.
+        return {
             "RAKEL_TEAMS_APP_ID": self.app_id,
             "RAKEL_TEAMS_APP_PASSWORD": self.app_password,
             "RAKEL_TEAMS_TENANT_ID": self.tenant_id,
         }
-        return [name for name, value in names.items() if not value]
+
+    @property
+    def missing(self) -> list[str]:
+        return [name for name, value in self.required.items() if not value]
 
     @property
     def configured(self) -> bool:
@@ -338,6 +359,37 @@ def load_teams_settings(env: Mapping[str, str] | None = None) -> TeamsSettings:
         jwks_url=env.get("RAKEL_TEAMS_JWKS_URL") or None,
         issuer=env.get("RAKEL_TEAMS_ISSUER") or defaults.issuer,
     )
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+MIN_REST_TOKEN_CHARS = 32
+
+
+@dataclass(frozen=True)
+class RestSettings:
+    """The REST channel (bot/channels/rest.py): open on loopback, else token only.
+
+    `make run` binds Rasa to 127.0.0.1, where only this machine's users reach it, so
+    REST stays open for local use. Any other bind (RAKEL_RASA_HOST) or the scaled
+    profile requires `Authorization: Bearer <RAKEL_REST_TOKEN>`; unset, REST refuses
+    every message.
+    """
+
+    token: str | None = field(default=None, repr=False)
+    required: bool = False
+
+
+def load_rest_settings(env: Mapping[str, str] | None = None) -> RestSettings:
+    env = os.environ if env is None else env
+    token = env.get("RAKEL_REST_TOKEN") or None
+    if token is not None and len(token) < MIN_REST_TOKEN_CHARS:
+        raise SettingsError(
+            f"RAKEL_REST_TOKEN must be at least {MIN_REST_TOKEN_CHARS} characters "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    host = env.get("RAKEL_RASA_HOST") or "127.0.0.1"
+    scaled = (env.get("RAKEL_PROFILE") or "single") == "scaled"
+    return RestSettings(token=token, required=scaled or host not in LOOPBACK_HOSTS)
 
 
 def widget_origins(settings: Settings, env: Mapping[str, str] | None = None) -> list[str]:

@@ -88,6 +88,11 @@ class RssSampler:
 Observer = Callable[[str, str, "aiohttp.ClientResponse | None", "list | None"], None]
 
 
+def rest_headers(token: str | None) -> dict[str, str]:
+    """What the REST channel wants when RAKEL_REST_TOKEN is set (bot/channels/rest.py)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 async def run_level(
     url: str,
     users: int,
@@ -95,6 +100,7 @@ async def run_level(
     rounds: int,
     pids: dict[str, int],
     observe: Observer | None = None,
+    headers: dict[str, str] | None = None,
 ) -> LevelResult:
     result = LevelResult(users)
     timeout = aiohttp.ClientTimeout(total=120)
@@ -121,7 +127,9 @@ async def run_level(
                 result.latencies.append(time.perf_counter() - started)
 
     connector = aiohttp.TCPConnector(limit=users)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=connector, headers=headers
+    ) as session:
         with RssSampler(pids) as sampler:
             started = time.perf_counter()
             await asyncio.gather(*(employee(i, session) for i in range(users)))

@@ -28,9 +28,9 @@ from pathlib import Path
 import yaml
 
 from bot.settings import PROJECT_ROOT as ROOT
-from bot.settings import load_settings
+from bot.settings import load_rest_settings, load_settings
 from bot.train import ensure_model, rasa_cli, training_record
-from devtools.load import LevelResult, report, run_level
+from devtools.load import LevelResult, report, rest_headers, run_level
 from devtools.ports import free_port
 from devtools.processes import Rakel, make_env
 from devtools.readiness import wait_http
@@ -113,13 +113,15 @@ class PySpy:
         return lines
 
 
-def first_answer_seconds(url: str, started: float) -> float:
+def first_answer_seconds(url: str, started: float, headers: dict[str, str] | None = None) -> float:
     """Seconds from process start until the REST channel gives a real answer."""
     import requests
 
     while True:
         try:
-            response = requests.post(url, json={"sender": "warmup", "message": "hei"}, timeout=30)
+            response = requests.post(
+                url, json={"sender": "warmup", "message": "hei"}, headers=headers, timeout=30
+            )
             if response.status_code == 200 and response.json():
                 return time.monotonic() - started
         except requests.RequestException:
@@ -175,6 +177,7 @@ class System:
     pids: dict[str, int]
     first_answer: float
     results: dict[int, LevelResult] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def add(self, block: LevelResult) -> None:
         total = self.results.setdefault(block.users, LevelResult(block.users))
@@ -252,11 +255,14 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         rakel_processes.start("rasa")
         url = f"{rakel_processes.rasa_url}/webhooks/rest/webhook"
+        # Loopback needs no token; one set in the environment is enforced all the same.
+        headers = rest_headers(load_rest_settings(env).token)
         rakel = System(
             "Rakel",
             url,
             {n: p.pid for n, p in rakel_processes.processes.items()},
-            first_answer_seconds(url, started),
+            first_answer_seconds(url, started, headers),
+            headers=headers,
         )
         systems = [rakel]
         if not args.skip_baseline:
@@ -278,7 +284,14 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.levels:
             for _ in range(args.blocks):
                 for system in systems:
-                    play = run_level(system.url, n, conversations, rounds[n], system.pids)
+                    play = run_level(
+                        system.url,
+                        n,
+                        conversations,
+                        rounds[n],
+                        system.pids,
+                        headers=system.headers,
+                    )
                     if args.profile and system is rakel and n == profiled and not profile_lines:
                         with PySpy(system.pids, var / "profile") as spy:
                             system.add(asyncio.run(play))

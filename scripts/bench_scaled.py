@@ -22,7 +22,7 @@ import yaml
 
 from bot.settings import PROJECT_ROOT as ROOT
 from bot.settings import load_settings
-from devtools.load import LevelResult, report, run_level
+from devtools.load import LevelResult, report, rest_headers, run_level
 from devtools.scaled.profile import ScaledProfile
 
 PORTS = ("LB", "RASA_LB", "ACTIONS_LB", "PG", "REDIS", "RASA_BASE", "ACTIONS_BASE", "WEB_BASE")
@@ -41,15 +41,20 @@ def measure(
     profile = ScaledProfile(root, overrides)
     try:
         profile.up()
-        url = f"{profile.lb_url}/webhooks/rest/webhook"
+        # REST is not published by nginx: the internal listener, with the token.
+        url = f"{profile.rasa_api_url}/webhooks/rest/webhook"
+        headers = rest_headers(profile.secret("rest_token"))
         pids = {
             name: pid
             for name, pid in profile.pids.items()
             if name.startswith(("rasa-", "actions-"))
         }
         # Warm-up: the first messages of a fresh replica load lazy parts of the model.
-        asyncio.run(run_level(url, 2 * replicas, conversations, 1, {}))
-        return [asyncio.run(run_level(url, n, conversations, rounds, pids)) for n in levels]
+        asyncio.run(run_level(url, 2 * replicas, conversations, 1, {}, headers=headers))
+        return [
+            asyncio.run(run_level(url, n, conversations, rounds, pids, headers=headers))
+            for n in levels
+        ]
     finally:
         profile.down()
         shutil.rmtree(root, ignore_errors=True)

@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -46,6 +47,8 @@ class RestClient:
     def __init__(self, rakel: Rakel, sender: str | None = None) -> None:
         self.rakel = rakel
         self.sender = sender or f"test-{uuid.uuid4().hex[:12]}"
+        # What Rasa and the tickets call this conversation (bot/identity.py).
+        self.conversation_id = f"anon:rest:{self.sender}"
 
     def say(self, text: str, metadata: dict | None = None) -> list[dict]:
         body: dict = {"sender": self.sender, "message": text}
@@ -66,7 +69,7 @@ class RestClient:
 
     def tracker(self) -> dict:
         response = requests.get(
-            f"{self.rakel.rasa_url}/conversations/{self.sender}/tracker",
+            f"{self.rakel.rasa_url}/conversations/{quote(self.conversation_id, safe=':')}/tracker",
             params={"token": self.rakel.rasa_token},
             timeout=30,
         )

@@ -47,7 +47,7 @@ def test_answer_that_helped_is_recorded(rakel, user):
     assert rows(
         rakel,
         "select helped, length(message_id) from feedback where conversation_id = ?",
-        user.sender,
+        user.conversation_id,
     ) == [(1, 32)]
 
 
@@ -57,7 +57,7 @@ def test_answer_that_did_not_help_offers_a_ticket_and_is_recorded(rakel, user):
     assert texts[0] == "Beklager at det ikke løste problemet."
     assert texts[1].startswith("Dette må Kundeservice hjelpe deg med")
     assert rows(
-        rakel, "select kind, text from nlu_misses where conversation_id = ?", user.sender
+        rakel, "select kind, text from nlu_misses where conversation_id = ?", user.conversation_id
     ) == [("not_helped", "mikrofonen virker ikke i teams")]
 
 
@@ -88,9 +88,9 @@ def test_out_of_scope_is_said_honestly_and_recorded(rakel, user):
         "tofaktor-pålogging, hjemmekontor, PC-bytte og Kundeservice – og kan "
         "melde en sak til Kundeservice for deg."
     ]
-    assert rows(rakel, "select kind from nlu_misses where conversation_id = ?", user.sender) == [
-        ("out_of_scope",)
-    ]
+    assert rows(
+        rakel, "select kind from nlu_misses where conversation_id = ?", user.conversation_id
+    ) == [("out_of_scope",)]
 
 
 def test_an_unplaceable_message_gets_an_honest_unsure_and_a_ticket_offer(rakel, user):
@@ -100,7 +100,9 @@ def test_an_unplaceable_message_gets_an_honest_unsure_and_a_ticket_offer(rakel, 
     assert first[0].startswith("Jeg er ikke sikker på at jeg har et riktig svar på dette")
     assert first[-1].startswith("Dette må Kundeservice hjelpe deg med")
     assert user.texts("/deny") == ["Greit, da lar vi det være. Spør meg gjerne om noe annet."]
-    kinds = rows(rakel, "select kind from nlu_misses where conversation_id = ?", user.sender)
+    kinds = rows(
+        rakel, "select kind from nlu_misses where conversation_id = ?", user.conversation_id
+    )
     assert kinds == [("fallback",)]
 
 
@@ -110,7 +112,7 @@ def test_personal_data_never_reaches_the_tracker_store(rakel, user):
         stored = " ".join(
             json.dumps(json.loads(r[0]), ensure_ascii=False)
             for r in connection.execute(
-                "select data from events where sender_id = ?", (user.sender,)
+                "select data from events where sender_id = ?", (user.conversation_id,)
             )
         )
     assert "13097248022" not in stored and "Sommer2020" not in stored

@@ -77,7 +77,7 @@ def test_action_server_answers_only_rasa(rakel, user):
 
 def test_rasa_http_api_needs_the_token(rakel, user):
     user.say("hei")
-    url = f"{rakel.rasa_url}/conversations/{user.sender}/tracker"
+    url = f"{rakel.rasa_url}/conversations/{user.conversation_id}/tracker"
     assert requests.get(url, timeout=10).status_code == 401
     assert requests.get(url, params={"token": "wrong"}, timeout=10).status_code == 401
     assert requests.get(url, params={"token": rakel.rasa_token}, timeout=10).status_code == 200

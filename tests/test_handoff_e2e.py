@@ -12,7 +12,7 @@ from contextlib import closing
 import pytest
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from bot.settings import CONTACT_DEFAULTS, PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -104,7 +104,7 @@ def test_asking_for_a_person_creates_a_ticket(rakel, user):
         row["contact"],
         row["category"],
     ) == (
-        user.sender,
+        user.conversation_id,
         "rest",
         "ny",
         "Rauma",
@@ -204,7 +204,7 @@ def test_cancel_at_any_step_stores_nothing(rakel, user, when):
         user.say('/inform{"priority": "normal"}')
         user.say("ola@aukra.kommune.no")
     assert user.texts("avbryt") == [text("utter_ticket_cancelled")]
-    assert tickets_of(rakel, user.sender) == []
+    assert tickets_of(rakel, user.conversation_id) == []
     # The form is gone: a greeting is a greeting again.
     assert user.texts("hei") == [text("utter_greet")]
 
@@ -223,14 +223,20 @@ def test_status_of_own_ticket_and_nobody_elses(rakel, user):
         f"{public_id} «Dokkingstasjonen lader ikke PC-en»: Ny – ikke påbegynt ennå. Sist oppdatert "
     )
 
+    # The anonymous creator sees it again in the same conversation, listed too.
+    listed = user.texts("hva er status på saken min")
+    assert len(listed) == 1 and listed[0].startswith(f"{public_id} «Dokkingstasjonen")
+
+    # Anyone else over REST is anonymous: told politely how to get help, never shown it.
+    refusal = [text("utter_ticket_status_needs_identity", **CONTACT_DEFAULTS)]
     other = RestClient(rakel)
-    assert other.texts(f"Hva er status på {public_id}?") == [text("utter_ticket_not_found")]
-    assert other.texts("Hva er status på RAK-99999?") == [text("utter_ticket_not_found")]
+    assert other.texts(f"Hva er status på {public_id}?") == refusal
+    assert other.texts("Hva er status på RAK-99999?") == refusal
+    assert other.texts("hva er status på saken min") == refusal
     # A client cannot claim someone else's identity through metadata.
-    forged = {"rakel_identity": {"id": user.sender, "name": "Kari", "source": "intranet"}}
-    assert other.texts(f"Hva er status på {public_id}?", metadata=forged) == [
-        text("utter_ticket_not_found")
-    ]
+    for forged_id in (user.sender, user.conversation_id):
+        forged = {"rakel_identity": {"id": forged_id, "name": "Kari", "source": "intranet"}}
+        assert other.texts(f"Hva er status på {public_id}?", metadata=forged) == refusal
 
 
 def test_personal_data_is_masked_everywhere(rakel, user):
@@ -248,7 +254,7 @@ def test_personal_data_is_masked_everywhere(rakel, user):
         events = "\n".join(
             r[0]
             for r in connection.execute(
-                "SELECT data FROM events WHERE sender_id = ?", (user.sender,)
+                "SELECT data FROM events WHERE sender_id = ?", (user.conversation_id,)
             )
         )
     places = {

@@ -63,7 +63,9 @@ def test_restarting_each_process_under_load_loses_no_acknowledged_message(rakel)
     token = rakel.rasa_token
     for sender, texts in acknowledged.items():
         tracker = requests.get(
-            f"{rakel.rasa_url}/conversations/{sender}/tracker", params={"token": token}, timeout=30
+            f"{rakel.rasa_url}/conversations/anon:rest:{sender}/tracker",
+            params={"token": token},
+            timeout=30,
         ).json()
         stored = [e["text"] for e in tracker["events"] if e["event"] == "user"]
         # Every acknowledged message is in the stored history, in order.

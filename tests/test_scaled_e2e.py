@@ -107,11 +107,16 @@ def rakel_db(scaled: ScaledProfile) -> Iterator:
     engine.dispose()
 
 
+def rest(scaled: ScaledProfile) -> tuple[str, dict[str, str]]:
+    """The REST channel's URL and headers: internal listener only, with the token."""
+    url = f"{scaled.rasa_api_url}/webhooks/rest/webhook"
+    return url, {"Authorization": f"Bearer {scaled.secret('rest_token')}"}
+
+
 def say(scaled: ScaledProfile, sender: str, message: str) -> tuple[list[str], str]:
+    url, headers = rest(scaled)
     response = requests.post(
-        f"{scaled.lb_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": message},
-        timeout=120,
+        url, json={"sender": sender, "message": message}, headers=headers, timeout=120
     )
     assert response.status_code == 200, response.text
     return [m.get("text", "") for m in response.json()], response.headers["X-Rakel-Upstream"]
@@ -135,7 +140,7 @@ def test_a_conversation_keeps_its_state_when_replicas_alternate(scaled, rakel_db
     with rakel_db.connect() as connection:
         rows = connection.execute(
             text("SELECT article_id, helped FROM feedback WHERE conversation_id = :c"),
-            {"c": sender},
+            {"c": f"anon:rest:{sender}"},
         ).all()
     assert [tuple(r) for r in rows] == [("mfa_setup_app", False)]
 
@@ -143,7 +148,7 @@ def test_a_conversation_keeps_its_state_when_replicas_alternate(scaled, rakel_db
     token = scaled.secret("rasa_token")
     for _ in range(2):
         tracker = requests.get(
-            f"{scaled.rasa_api_url}/conversations/{sender}/tracker",
+            f"{scaled.rasa_api_url}/conversations/anon:rest:{sender}/tracker",
             params={"token": token},
             timeout=30,
         ).json()
@@ -152,6 +157,19 @@ def test_a_conversation_keeps_its_state_when_replicas_alternate(scaled, rakel_db
             "/deny",
             "/deny",
         ]
+
+
+def test_nginx_does_not_publish_the_rest_channel(scaled):
+    """Issue 14: anyone reaching the public entry could otherwise name any sender."""
+    url, headers = rest(scaled)
+    public = f"{scaled.lb_url}/webhooks/rest/webhook"
+    body = {"sender": "outsider", "message": "hei"}
+    for with_headers in ({}, headers):
+        response = requests.post(public, json=body, headers=with_headers, timeout=30)
+        assert response.status_code == 404
+    # Internally the replicas want the token.
+    assert requests.post(url, json=body, timeout=30).status_code == 401
+    assert requests.post(url, json=body, headers=headers, timeout=120).status_code == 200
 
 
 def test_web_pages_and_health_are_served_through_nginx(scaled):
@@ -271,7 +289,8 @@ def tickets_by_conversation(rakel_db) -> dict[str, list[str]]:
         for conversation, public_id in connection.execute(
             text("SELECT conversation_id, public_id FROM tickets")
         ):
-            found[conversation].append(public_id)
+            # By the REST sender the load generator chose (bot/identity.py).
+            found[conversation.removeprefix("anon:rest:")].append(public_id)
     return found
 
 
@@ -316,9 +335,11 @@ def check_stateful(recorder: Recorder) -> tuple[int, int, list[str]]:
 
 def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled, rakel_db):
     recorder = Recorder()
-    url = f"{scaled.lb_url}/webhooks/rest/webhook"
+    url, headers = rest(scaled)
     conversations = load_conversations()
-    result = asyncio.run(run_level(url, 50, conversations, 1, {}, observe=recorder))
+    result = asyncio.run(
+        run_level(url, 50, conversations, 1, {}, observe=recorder, headers=headers)
+    )
     assert result.errors == 0
     assert len(recorder.messages) == 50
     served = {m["upstream"] for ms in recorder.messages.values() for m in ms}
@@ -346,7 +367,7 @@ def test_fifty_concurrent_conversations_through_nginx_without_errors(scaled, rak
 
 def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     recorder = Recorder()
-    url = f"{scaled.lb_url}/webhooks/rest/webhook"
+    url, headers = rest(scaled)
     conversations = load_conversations()
     users, rounds = 30, 2
     expected_messages = sum(
@@ -358,7 +379,7 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     async def load_and_kill() -> float:
         recorder.signal_after, recorder.reached = expected_messages // 4, asyncio.Event()
         task = asyncio.create_task(
-            run_level(url, users, conversations, rounds, {}, observe=recorder)
+            run_level(url, users, conversations, rounds, {}, observe=recorder, headers=headers)
         )
         await recorder.reached.wait()
         killed_at = time.monotonic()
@@ -409,11 +430,12 @@ def test_losing_a_rasa_and_an_action_replica_mid_load(scaled, rakel_db):
     # written the row before dying, and the user's resend is a new message, see
     # docs/scaling.md.
     with rakel_db.connect() as connection:
-        counts = dict(
-            connection.execute(
+        counts = {
+            conversation.removeprefix("anon:rest:"): count
+            for conversation, count in connection.execute(
                 text("SELECT conversation_id, count(*) FROM feedback GROUP BY conversation_id")
             ).all()
-        )
+        }
     answers = ("/affirm", "/deny")
     for sender, messages in recorder.messages.items():
         if tuple(m["message"] for m in messages) not in STATEFUL_MESSAGES:

@@ -193,13 +193,13 @@ def test_real_nginx_resends_an_action_call_but_not_a_user_message(tmp_path):
     servers = "\n    ".join(
         f"server 127.0.0.1:{u.port} max_fails=1 fail_timeout=10s;" for u in (dying, healthy)
     )
-    public, actions = free_port(), free_port()
+    public, actions, rasa_internal = free_port(), free_port(), free_port()
     values = {
         **_profile(tmp_path).nginx_values(),
         "RAKEL_NGINX_RASA_SERVERS": servers,
         "RAKEL_NGINX_ACTIONS_SERVERS": servers,
         "RAKEL_NGINX_PUBLIC_LISTEN": f"127.0.0.1:{public}",
-        "RAKEL_NGINX_RASA_LISTEN": f"127.0.0.1:{free_port()}",
+        "RAKEL_NGINX_RASA_LISTEN": f"127.0.0.1:{rasa_internal}",
         "RAKEL_NGINX_ACTIONS_LISTEN": f"127.0.0.1:{actions}",
     }
     command = nginx_setup(tmp_path / "nginx", render_template(NGINX_TEMPLATE.read_text(), values))
@@ -221,15 +221,30 @@ def test_real_nginx_resends_an_action_call_but_not_a_user_message(tmp_path):
         healthy.requests.clear()
         sent = [
             requests.post(
-                f"http://127.0.0.1:{public}/webhooks/rest/webhook",
-                json={"sender": "x", "message": "hei"},
+                f"http://127.0.0.1:{public}/webhooks/teams/webhook",
+                json={"type": "message", "text": "hei"},
                 timeout=10,
             )
             for _ in range(4)
         ]
         assert sorted(r.status_code for r in sent) == [200, 200, 200, 502]
-        assert dying.requests == ["/webhooks/rest/webhook"]
+        assert dying.requests == ["/webhooks/teams/webhook"]
         assert len(healthy.requests) == 3
+        # The REST channel is not published: nginx answers itself, no replica sees it.
+        healthy.requests.clear()
+        refused = requests.post(
+            f"http://127.0.0.1:{public}/webhooks/rest/webhook",
+            json={"sender": "x", "message": "hei"},
+            timeout=10,
+        )
+        assert refused.status_code == 404 and healthy.requests == []
+        # ...but reaches a replica through the internal listener.
+        internal = requests.post(
+            f"http://127.0.0.1:{rasa_internal}/webhooks/rest/webhook",
+            json={"sender": "x", "message": "hei"},
+            timeout=10,
+        )
+        assert internal.status_code == 200 and healthy.requests == ["/webhooks/rest/webhook"]
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
@@ -258,6 +273,8 @@ def test_compose_manifest_uses_the_tested_profile():
         assert env["RAKEL_ENDPOINTS"] == "endpoints.scaled.yml", name
         assert env["RAKEL_DB_URL"].startswith("postgresql+psycopg2://"), name
         assert env["RAKEL_TRACKER_DB_URL"].startswith("postgresql+psycopg2://"), name
+        # Required, never generated per replica (the REST channel refuses without it).
+        assert env["RAKEL_REST_TOKEN"].startswith("${RAKEL_REST_TOKEN:?"), name
         # Every replica group listed here is behind nginx under its own name.
         if not name.startswith("worker"):
             group = {"rasa": "RASA", "actions": "ACTIONS", "web": "WEB"}[name.split("-")[0]]
@@ -337,8 +354,8 @@ def test_backing_services_start_migrate_fail_over_and_stop_cleanly():
         ).ping()
         # No replica is up: nginx tried both Rasa replicas, then answered 502.
         response = requests.post(
-            f"{profile.lb_url}/webhooks/rest/webhook",
-            json={"sender": "x", "message": "hei"},
+            f"{profile.lb_url}/webhooks/teams/webhook",
+            json={"type": "message", "text": "hei"},
             timeout=10,
         )
         assert response.status_code == 502

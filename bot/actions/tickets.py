@@ -20,6 +20,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot import identity as identities
 from bot.actions import services
 from bot.actions.nlu import latest_entity, latest_intent
 from bot.content.faq_intent import full_intent, intent_with_article
@@ -35,7 +36,9 @@ from bot.tickets.labels import (
 from bot.tickets.repository import (
     create_ticket,
     find_for_requester,
+    find_in_conversation,
     latest_for_requester,
+    latest_in_conversation,
     parse_public_id,
 )
 from bot.tickets.transcript import build_transcript, last_questions, question_events
@@ -51,7 +54,6 @@ FORM_SLOTS = (
 )
 TICKET_SLOTS = (*FORM_SLOTS, "ticket_category")
 # Ticket categories are the knowledge topics; chitchat and the like are not cases.
-IDENTITY_KEY = "rakel_identity"
 MIN_DESCRIPTION_LENGTH = 10
 # A confirmation repeated within this time, same conversation and description, is the
 # same case (bot.tickets.repository.create_ticket, `reuse_within`).
@@ -69,25 +71,22 @@ def identity(tracker: Tracker) -> dict[str, Any] | None:
     event = tracker.get_last_event_for("user")
     if event is None:
         return None
-    value = (event.get("metadata") or {}).get(IDENTITY_KEY)
+    value = (event.get("metadata") or {}).get(identities.IDENTITY_KEY)
     return value if isinstance(value, dict) and value.get("id") else None
 
 
 def identity_contact(tracker: Tracker) -> str | None:
     """How the service desk reaches a verified user: their name in that channel."""
     found = identity(tracker)
-    if not found:
+    if not found or not requester(tracker).verified:
         return None
     contact = str(found.get("name") or found["id"])
     return f"{contact} ({found['source']})" if found.get("source") else contact
 
 
-def requester(tracker: Tracker) -> tuple[str, str | None]:
-    """(requester_id, display name): the identity, else the conversation id."""
-    found = identity(tracker)
-    if found:
-        return str(found["id"]), found.get("name")
-    return tracker.sender_id, None
+def requester(tracker: Tracker) -> identities.Requester:
+    """Who asks: the verified identity, else the (anonymous) conversation (bot.identity)."""
+    return identities.requester(tracker.sender_id, identity(tracker))
 
 
 def category(tracker: Tracker) -> str:
@@ -260,7 +259,7 @@ class ActionCreateTicket(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         settings = services.settings()
-        requester_id, requester_name = requester(tracker)
+        requester_id, requester_name, _ = requester(tracker)
         fields = {
             "channel": tracker.get_latest_input_channel() or "ukjent",
             "conversation_id": tracker.sender_id,
@@ -301,7 +300,12 @@ class ActionCancelTicket(Action):
 
 
 class ActionTicketStatus(Action):
-    """Status of the requester's own tickets; any other id looks like no ticket at all."""
+    """Status of the requester's own tickets; any other id looks like no ticket at all.
+
+    Only a verified identity (Teams, signed intranet user) has tickets across
+    conversations. Anyone else could be anyone: they see the tickets of this very
+    conversation, and are told how to get help with any other.
+    """
 
     def name(self) -> str:
         return "action_ticket_status"
@@ -309,21 +313,32 @@ class ActionTicketStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        requester_id, _ = requester(tracker)
+        who = requester(tracker)
         asked = latest_entity(tracker, "ticket_id") or tracker.latest_message.get("text")
         wanted = parse_public_id(asked)
 
         def lookup(session):  # type: ignore[no-untyped-def]
             if wanted is not None:
-                found = find_for_requester(session, asked, requester_id)
+                found = (
+                    find_for_requester(session, asked, who.id)
+                    if who.verified
+                    else find_in_conversation(session, asked, tracker.sender_id)
+                )
                 return [found] if found else []
-            return latest_for_requester(session, requester_id)
+            if who.verified:
+                return latest_for_requester(session, who.id)
+            return latest_in_conversation(session, tracker.sender_id)
 
         try:
             tickets = await services.database().run_async(lookup)
         except Exception:  # noqa: BLE001 - storage fault: apologise, keep talking
             log.exception("could not look up tickets")
             dispatcher.utter_message(response="utter_action_unavailable")
+            return []
+        if not tickets and not who.verified:
+            dispatcher.utter_message(
+                response="utter_ticket_status_needs_identity", **services.settings().contacts
+            )
             return []
         if not tickets:
             dispatcher.utter_message(

@@ -5,11 +5,15 @@ What differs from Rasa 3.6's `botframework` channel, and why:
   authority, RS256 pinned, issuer/audience/expiry checked, no blocking I/O;
 - configured from the environment (RAKEL_TEAMS_*), so credentials.yml holds no
   secrets. Unconfigured, the channel still loads (Rasa and the other channels must
-  start on a developer machine) but answers 503 and logs which variables are missing;
+  start on a developer machine) but answers 503 and logs which variables are missing
+  (an error when some are set: app id and password without RAKEL_TEAMS_TENANT_ID);
+- only `msteams` activities from RAKEL_TEAMS_TENANT_ID whose serviceUrl the token
+  names are accepted (teams_auth.check_activity and the serviceurl claim);
 - buttons are `messageBack` actions whose hidden text is the payload, so a click
   arrives as "/affirm" (Rasa's hero-card buttons arrive empty); Adaptive Card submits
   (`value.payload`) are mapped to payloads too; text goes out as one Markdown message;
-- the verified user goes into the metadata as `rakel_identity`;
+- the verified user goes into the metadata as `rakel_identity`, and the conversation
+  is `teams:<Bot Framework user id>` (bot/identity.py): no other channel can name it;
 - the bot being added gets `utter_teams_welcome`, a 👍/👎 reaction counts as the
   answer to "Hjalp dette?", every other activity type is acknowledged and ignored;
 - every user's conversation reference is stored so Rakel can write first.
@@ -36,6 +40,7 @@ from bot.channels.entry_guard import EntryGuardMixin
 from bot.channels.teams_auth import HTTP_TIMEOUT, AppTokenProvider, AuthError, InboundAuthenticator
 from bot.channels.teams_references import reference_from_activity, save_reference
 from bot.db import Database
+from bot.identity import IDENTITY_KEY, TEAMS, namespaced
 from bot.settings import TeamsSettings, load_settings, load_teams_settings
 
 logger = logging.getLogger(__name__)
@@ -70,9 +75,13 @@ class TeamsOutput(BotFramework):
         self.tokens = tokens
         self.http = http
         self.reply_to = activity.get("id")
+        self.user = activity.get("from") or {}
 
     def prepare_message(self, recipient_id: str, message_data: dict[str, Any]) -> dict[str, Any]:
         data = super().prepare_message(recipient_id, message_data)
+        # Rasa names the recipient by our namespaced conversation id; the Bot
+        # Connector wants the user's own id.
+        data["recipient"] = {"id": self.user.get("id")}
         data["conversation"] = {"id": self.conversation["id"]}
         if self.reply_to:
             data["replyToId"] = self.reply_to
@@ -143,7 +152,11 @@ class _TeamsInput(BotFrameworkInput):
         self._http: aiohttp.ClientSession | None = None
         self._database: Database | None = None
         if not settings.configured:
-            logger.warning(
+            # Half a configuration is an operator's mistake, not a developer machine: say
+            # so loudly. Without a tenant there is no one to accept, so no fallback.
+            partial = len(settings.missing) < len(settings.required)
+            logger.log(
+                logging.ERROR if partial else logging.WARNING,
                 "Teams channel is not configured (missing %s): it answers 503.",
                 ", ".join(settings.missing),
             )
@@ -177,7 +190,7 @@ class _TeamsInput(BotFrameworkInput):
             },
         }
         if sender.get("aadObjectId"):
-            metadata["rakel_identity"] = {
+            metadata[IDENTITY_KEY] = {
                 "id": sender["aadObjectId"],
                 "name": sender.get("name"),
                 "source": "teams",
@@ -218,7 +231,7 @@ class _TeamsInput(BotFrameworkInput):
         return UserMessage(
             text=text,
             output_channel=self.output(activity),
-            sender_id=activity["from"]["id"],
+            sender_id=namespaced(TEAMS, activity["from"]["id"]),
             input_channel=self.name(),
             metadata=self.metadata(activity),
             message_id=activity.get("id"),

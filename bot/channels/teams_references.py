@@ -1,4 +1,9 @@
-"""Teams conversation references: where to reach a user, so Rakel can write first."""
+"""Teams conversation references: where to reach a user, so Rakel can write first.
+
+`user_id` and `aad_object_id` are stored namespaced (`teams:<id>`, bot/identity.py),
+the same strings as the user's Rasa conversation id and ticket requester id, so
+one identity finds its rows in every table. The Bot Connector gets the raw ids.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.teams_auth import HTTP_TIMEOUT, AppTokenProvider
 from bot.db import Database
+from bot.identity import TEAMS, namespaced, strip_namespace
 from bot.models import TeamsConversationReference, utcnow
 from bot.settings import TeamsSettings
 
@@ -25,9 +31,10 @@ def reference_from_activity(activity: dict[str, Any]) -> dict[str, Any] | None:
     if not (sender.get("id") and conversation.get("id") and activity.get("serviceUrl")):
         return None
     tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id")
+    aad = sender.get("aadObjectId")
     return {
-        "user_id": sender["id"],
-        "aad_object_id": sender.get("aadObjectId"),
+        "user_id": namespaced(TEAMS, sender["id"]),
+        "aad_object_id": namespaced(TEAMS, aad) if aad else None,
         "tenant_id": tenant or conversation.get("tenantId"),
         "service_url": activity["serviceUrl"],
         "conversation_id": conversation["id"],
@@ -52,7 +59,9 @@ def save_reference(session: Session, reference: dict[str, Any]) -> TeamsConversa
 
 
 def find_reference(session: Session, user: str) -> TeamsConversationReference | None:
-    """By Bot Framework user id or by Entra ID object id (what tickets store)."""
+    """By conversation id (`teams:<Bot Framework user id>`) or requester id
+    (`teams:<Entra ID object id>`, what tickets store). Ids of other namespaces
+    find nothing, whatever follows their prefix."""
     return (
         session.execute(
             select(TeamsConversationReference)
@@ -78,7 +87,7 @@ async def message_user(
 ) -> str | None:
     """Send `text` (Markdown) to a Teams user who has talked to Rakel before.
 
-    `user` is the Bot Framework user id or the Entra ID object id. Returns the id of
+    `user` is the user's conversation id or requester id (both `teams:…`). Returns the id of
     the activity the Bot Connector created; raises NoReferenceError or
     aiohttp.ClientResponseError.
     """
@@ -96,7 +105,7 @@ async def message_user(
         "textFormat": "markdown",
         "text": text,
         "from": {"id": reference.bot_id},
-        "recipient": {"id": reference.user_id},
+        "recipient": {"id": strip_namespace(TEAMS, reference.user_id)},
         "conversation": {"id": reference.conversation_id},
     }
     async with http.post(

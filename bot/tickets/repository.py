@@ -248,22 +248,34 @@ def add_note(session: Session, ticket: Ticket, author: str, text: str) -> Ticket
 
 
 def find_for_requester(session: Session, public_id: str, requester_id: str) -> Ticket | None:
-    """The ticket, only if it belongs to this requester: others look non-existent."""
-    number = parse_public_id(public_id)
-    if number is None:
-        return None
-    return session.execute(
-        select(Ticket).where(Ticket.id == number, Ticket.requester_id == requester_id)
-    ).scalar_one_or_none()
+    """The ticket, only if it belongs to this (verified) requester: others look non-existent."""
+    return _find(session, public_id, Ticket.requester_id == requester_id)
+
+
+def find_in_conversation(session: Session, public_id: str, conversation_id: str) -> Ticket | None:
+    """The ticket, only if this conversation created it (what an anonymous user may see)."""
+    return _find(session, public_id, Ticket.conversation_id == conversation_id)
 
 
 def latest_for_requester(session: Session, requester_id: str, limit: int = 3) -> list[Ticket]:
+    return _latest(session, Ticket.requester_id == requester_id, limit)
+
+
+def latest_in_conversation(session: Session, conversation_id: str, limit: int = 3) -> list[Ticket]:
+    return _latest(session, Ticket.conversation_id == conversation_id, limit)
+
+
+def _find(session: Session, public_id: str, owned: Any) -> Ticket | None:
+    number = parse_public_id(public_id)
+    if number is None:
+        return None
+    return session.execute(select(Ticket).where(Ticket.id == number, owned)).scalar_one_or_none()
+
+
+def _latest(session: Session, owned: Any, limit: int) -> list[Ticket]:
     return list(
         session.execute(
-            select(Ticket)
-            .where(Ticket.requester_id == requester_id)
-            .order_by(Ticket.id.desc())
-            .limit(limit)
+            select(Ticket).where(owned).order_by(Ticket.id.desc()).limit(limit)
         ).scalars()
     )
 

@@ -10,6 +10,7 @@ from bot.web import (
     auth_views,
     health,
     nlu_views,
+    person_views,
     review,
     stats_views,
     ticket_views,
@@ -42,6 +43,9 @@ def setup(app: web.Application) -> None:
     r.add_get("/staff/accounts", account_views.accounts)
     r.add_post("/staff/accounts", account_views.create)
     r.add_post("/staff/accounts/{user_id:\\d+}", account_views.change)
+    r.add_get("/staff/personvern", person_views.person_page)
+    r.add_post("/staff/personvern/eksport", person_views.export)
+    r.add_post("/staff/personvern/slett", person_views.delete)
     r.add_static("/static/staff", STATIC)
 
     # The tickets' JSON API (bot/web/openapi.yaml).

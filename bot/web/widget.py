@@ -15,6 +15,7 @@ from string import Template
 from aiohttp import web
 
 from bot.channels import widget_token
+from bot.identity import INTRANET, max_chars_after, namespaced
 from bot.settings import PROJECT_ROOT
 from bot.web.keys import SETTINGS
 
@@ -29,6 +30,8 @@ FILES = {
     / "socket.io.min.js",
 }
 CACHE = "public, max-age=300"
+# The user id becomes the conversation id `intranet:<user id>` (bot/identity.py).
+MAX_USER_ID_CHARS = max_chars_after(namespaced(INTRANET, ""))
 
 
 async def asset(request: web.Request) -> web.StreamResponse:
@@ -68,11 +71,15 @@ async def token(request: web.Request) -> web.Response:
     if (
         not isinstance(user_id, str)
         or not user_id.strip()
-        or len(user_id) > 255
+        or len(user_id) > MAX_USER_ID_CHARS
         or (name is not None and (not isinstance(name, str) or len(name) > 255))
     ):
         return web.json_response(
-            {"error": 'expected JSON {"user_id": "…", "name": "…"} (strings ≤ 255)'}, status=400
+            {
+                "error": 'expected JSON {"user_id": "…", "name": "…"} (user_id '
+                f"≤ {MAX_USER_ID_CHARS} characters, name ≤ 255)"
+            },
+            status=400,
         )
     ttl = widget_token.DEFAULT_TTL_SECONDS
     signed = widget_token.issue(settings.secret("widget_key"), user_id.strip(), name, ttl)

@@ -125,6 +125,8 @@ class ScaledProfile:
                 "RAKEL_RASA_TOKEN": self.secret("rasa_token"),
                 # Every Rasa replica calls every action server with the same token.
                 "RAKEL_ACTION_TOKEN": self.secret("action_token"),
+                # REST is on the internal listener only, and wants this token.
+                "RAKEL_REST_TOKEN": self.secret("rest_token"),
                 # One trained model for every replica (the project's cache).
                 "RAKEL_MODEL_DIR": os.environ.get(
                     "RAKEL_MODEL_DIR", str(PROJECT_ROOT / "var" / "models")
@@ -356,10 +358,12 @@ class ScaledProfile:
         cfg = self.cfg
         lines = [
             "Rakel scaled profile is up:",
-            f"  public (nginx)       {self.lb_url}  REST {self.lb_url}/webhooks/rest/webhook,"
+            f"  public (nginx)       {self.lb_url}  Teams {self.lb_url}/webhooks/teams/webhook,"
             f" socketio {self.lb_url}/socket.io/, web pages {self.lb_url}/",
             f"  Rasa API (internal)  {self.rasa_api_url}  (token in RAKEL_RASA_TOKEN / "
             f"{self.var_dir / 'secrets' / 'rasa_token'})",
+            f"  REST (internal)      {self.rasa_api_url}/webhooks/rest/webhook  (Bearer token in "
+            f"RAKEL_REST_TOKEN / {self.var_dir / 'secrets' / 'rest_token'})",
             f"  actions (internal)   {self.actions_lb_url}",
         ]
         for group in ("rasa", "actions", "web"):

@@ -93,7 +93,7 @@ async def test_yes_to_helped_is_stored_and_answered(database, domain):
     assert messages[0]["response"] == "utter_glad_helped"
     rows = database.run(lambda s: s.query(Feedback).all())
     assert [(r.article_id, r.helped, r.conversation_id) for r in rows] == [
-        ("teams_camera_sound", True, "user-1")
+        ("teams_camera_sound", True, "anon:rest:user-1")
     ]
     assert database.run(lambda s: s.query(NluMiss).count()) == 0
 

@@ -56,16 +56,20 @@ async def run(action, tracker_, domain):
     return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
 
-def with_identity(latest, identity, history=()):
+KARI_TEAMS = {"id": "aad-123", "name": "Kari Nordmann", "source": "teams"}
+
+
+def with_identity(latest, identity, history=(), sender="teams:29:kari", channel="teams"):
+    """A message as a channel hands it over: conversation id and verified identity."""
     event = {
         "event": "user",
         "text": latest["text"],
         "parse_data": latest,
-        "input_channel": "teams",
-        "metadata": {"rakel_identity": identity},
+        "input_channel": channel,
+        "metadata": {"rakel_identity": identity} if identity else {},
     }
     return Tracker(
-        sender_id="teams-conv-9",
+        sender_id=sender,
         slots={},
         latest_message=latest,
         events=[*history, event],
@@ -274,7 +278,15 @@ async def test_create_stores_the_ticket_with_its_transcript(database, domain):
         ticket.municipality,
         ticket.contact,
         ticket.description,
-    ) == ("user-1", "rest", "two_factor", "hoy", "Molde", "kari@molde.kommune.no", LOST_PHONE)
+    ) == (
+        "anon:rest:user-1",
+        "rest",
+        "two_factor",
+        "hoy",
+        "Molde",
+        "kari@molde.kommune.no",
+        LOST_PHONE,
+    )
     transcript = json.loads(ticket.transcript)
     assert transcript[0]["sender"] == "user" and transcript[0]["text"] == LOST_PHONE
     assert transcript[0]["timestamp"].startswith("2026-")
@@ -297,7 +309,7 @@ async def test_a_resent_confirmation_gets_the_same_ticket(database, domain):
     other_case = tracker(
         parse_data("ja", "affirm"), slots={**FILLED, "ticket_description": "Skjermen er helt svart"}
     )
-    other_user = tracker(parse_data("ja", "affirm"), slots=FILLED, sender="user-2")
+    other_user = tracker(parse_data("ja", "affirm"), slots=FILLED, sender="anon:rest:user-2")
     for confirmation in (other_case, other_user):
         messages, _ = await run(ActionCreateTicket(), confirmation, domain)
         assert messages[0]["response"] == "utter_ticket_created"
@@ -341,27 +353,43 @@ async def test_cancel_deactivates_the_form_and_clears_answers(database, domain):
     assert database.run(lambda s: s.query(Ticket).count()) == 0
 
 
-def status_of(text, sender, entities=None):
-    return tracker(parse_data(text, "ticket_status", entities=entities), sender=sender)
+STATUS_QUESTION = "Hva er status på RAK-1001?"
+ASKED_ID = [{"entity": "ticket_id", "value": "RAK-1001"}]
+
+
+def status_of(text, sender, entities=None, identity=None, channel="rest"):
+    return with_identity(
+        parse_data(text, "ticket_status", entities=entities),
+        identity,
+        sender=sender,
+        channel=channel,
+    )
+
+
+def kari_asks(text, entities=None, sender="teams:29:kari"):
+    return status_of(text, sender, entities, identity=KARI_TEAMS, channel="teams")
+
+
+def add_ticket(database, conversation_id, requester_id, description="Teams starter ikke på PC-en"):
+    return database.run(
+        lambda s: (
+            create_ticket(
+                s,
+                channel="teams",
+                conversation_id=conversation_id,
+                requester_id=requester_id,
+                category="teams",
+                description=description,
+            ).public_id
+        )
+    )
 
 
 async def test_status_of_an_own_ticket(database, domain):
-    database.run(
-        lambda s: create_ticket(
-            s,
-            channel="rest",
-            conversation_id="c",
-            requester_id="user-1",
-            category="teams",
-            description="Teams starter ikke på PC-en",
-        )
-    )
+    add_ticket(database, "teams:29:kari", "teams:aad-123")
+    # Kari in another Teams conversation (a new device): still her ticket.
     messages, _ = await run(
-        ActionTicketStatus(),
-        status_of(
-            "Hva er status på RAK-1001?", "user-1", [{"entity": "ticket_id", "value": "RAK-1001"}]
-        ),
-        domain,
+        ActionTicketStatus(), kari_asks(STATUS_QUESTION, ASKED_ID, sender="teams:29:new"), domain
     )
     assert [m["response"] for m in messages] == ["utter_ticket_status"]
     assert (messages[0]["ticket_id"], messages[0]["status"]) == (
@@ -373,43 +401,89 @@ async def test_status_of_an_own_ticket(database, domain):
 
 
 @pytest.mark.parametrize(
-    ("sender", "text"),
+    ("identity", "text"),
     [
-        ("someone-else", "Hva er status på RAK-1001?"),  # exists, not theirs
-        ("user-1", "Hva er status på RAK-1077?"),  # does not exist
+        ({"id": "aad-999", "source": "teams"}, STATUS_QUESTION),  # exists, not theirs
+        (KARI_TEAMS, "Hva er status på RAK-1077?"),  # does not exist
     ],
 )
-async def test_status_of_other_or_missing_tickets_looks_the_same(database, domain, sender, text):
-    database.run(
-        lambda s: create_ticket(
-            s,
-            channel="rest",
-            conversation_id="c",
-            requester_id="user-1",
-            category="teams",
-            description="Teams starter ikke",
-        )
+async def test_status_of_other_or_missing_tickets_looks_the_same(database, domain, identity, text):
+    add_ticket(database, "teams:29:kari", "teams:aad-123")
+    messages, _ = await run(
+        ActionTicketStatus(), status_of(text, "teams:29:x", identity=identity), domain
     )
-    messages, _ = await run(ActionTicketStatus(), status_of(text, sender), domain)
     assert [m["response"] for m in messages] == ["utter_ticket_not_found"]
 
 
 async def test_status_without_a_number_lists_own_tickets(database, domain):
-    messages, _ = await run(ActionTicketStatus(), status_of("status på saken min", "u9"), domain)
+    messages, _ = await run(ActionTicketStatus(), kari_asks("status på saken min"), domain)
     assert [m["response"] for m in messages] == ["utter_ticket_none"]
     for n in range(4):
-        database.run(
-            lambda s, n=n: create_ticket(
-                s,
-                channel="rest",
-                conversation_id="c",
-                requester_id="u9",
-                category="teams",
-                description=f"Sak nummer {n}",
-            )
-        )
-    messages, _ = await run(ActionTicketStatus(), status_of("status på saken min", "u9"), domain)
+        add_ticket(database, f"teams:29:device-{n}", "teams:aad-123", f"Sak nummer {n}")
+    add_ticket(database, "anon:rest:aad-123", "anon:rest:aad-123", "Ikke Karis sak")
+    messages, _ = await run(ActionTicketStatus(), kari_asks("status på saken min"), domain)
     assert [m["ticket_id"] for m in messages] == ["RAK-1004", "RAK-1003", "RAK-1002"]
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        None,
+        KARI_TEAMS,  # metadata a channel would never pass on, checked anyway
+        {"id": "aad-123", "source": "intranet"},
+    ],
+)
+async def test_a_rest_sender_equal_to_a_teams_users_id_sees_none_of_their_tickets(
+    database, domain, forged
+):
+    add_ticket(database, "teams:29:kari", "teams:aad-123")
+    # The REST channel makes sender "aad-123" the conversation "anon:rest:aad-123".
+    for text, entities in ((STATUS_QUESTION, ASKED_ID), ("status på saken min", None)):
+        messages, _ = await run(
+            ActionTicketStatus(), status_of(text, "anon:rest:aad-123", entities, forged), domain
+        )
+        assert [m["response"] for m in messages] == ["utter_ticket_status_needs_identity"]
+        assert messages[0]["contact_email"] and messages[0]["contact_phone"]
+
+
+async def test_a_rest_ticket_is_not_created_in_a_teams_users_name(database, domain):
+    impostor = with_identity(
+        parse_data("ja", "affirm"), KARI_TEAMS, sender="anon:rest:aad-123", channel="rest"
+    )
+    impostor.slots.update(FILLED)
+    await run(ActionCreateTicket(), impostor, domain)
+    ticket = database.run(lambda s: s.query(Ticket).one())
+    assert (ticket.requester_id, ticket.requester_name) == ("anon:rest:aad-123", None)
+    messages, _ = await run(ActionTicketStatus(), kari_asks("status på saken min"), domain)
+    assert [m["response"] for m in messages] == ["utter_ticket_none"]
+
+
+async def test_a_teams_ticket_belongs_to_the_verified_user(database, domain):
+    kari = with_identity(parse_data("ja", "affirm"), KARI_TEAMS)
+    kari.slots.update(FILLED)
+    await run(ActionCreateTicket(), kari, domain)
+    ticket = database.run(lambda s: s.query(Ticket).one())
+    assert (ticket.conversation_id, ticket.requester_id, ticket.requester_name) == (
+        "teams:29:kari",
+        "teams:aad-123",
+        "Kari Nordmann",
+    )
+
+
+async def test_anonymous_status_only_in_the_conversation_that_created_it(database, domain):
+    add_ticket(database, "anon:widget:s1", "anon:widget:s1")
+    own = status_of(STATUS_QUESTION, "anon:widget:s1", ASKED_ID, channel="socketio")
+    messages, _ = await run(ActionTicketStatus(), own, domain)
+    assert [(m["response"], m["ticket_id"]) for m in messages] == [
+        ("utter_ticket_status", "RAK-1001")
+    ]
+    listed, _ = await run(
+        ActionTicketStatus(), status_of("status på saken min", "anon:widget:s1"), domain
+    )
+    assert [m["ticket_id"] for m in listed] == ["RAK-1001"]
+    for other in ("anon:widget:s2", "anon:rest:s1", "anon:rest:anon:widget:s1"):
+        messages, _ = await run(ActionTicketStatus(), status_of(STATUS_QUESTION, other), domain)
+        assert [m["response"] for m in messages] == ["utter_ticket_status_needs_identity"]
 
 
 def test_every_response_the_actions_use_is_in_the_domain(domain):

@@ -3,17 +3,29 @@ with real RSA keys and signed tokens (no Rasa server needed)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
+import hypothesis
 import jwt
 import pytest
+from hypothesis import strategies as st
 
 from bot import migrate
-from bot.channels.teams_auth import AppTokenProvider, AuthError, InboundAuthenticator
+from bot.channels.teams_auth import (
+    FETCH_RETRY_SECONDS,
+    UNKNOWN_KID_REFETCH_SECONDS,
+    AppTokenProvider,
+    AuthError,
+    InboundAuthenticator,
+    activity_tenants,
+    check_activity,
+)
 from bot.channels.teams_references import (
     NoReferenceError,
+    find_reference,
     message_user,
     reference_from_activity,
     save_reference,
@@ -21,7 +33,7 @@ from bot.channels.teams_references import (
 from bot.db import Database
 from bot.settings import load_teams_settings
 from devtools.ports import free_port
-from tests.support.fake_microsoft import APP_ID, FakeMicrosoft, new_key
+from tests.support.fake_microsoft import APP_ID, TENANT_ID, FakeMicrosoft, new_key
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +64,8 @@ def activity(microsoft: FakeMicrosoft, **extra) -> dict:
         "text": "hei",
         "from": {"id": "29:user-1", "name": "Kari Nordmann", "aadObjectId": "aad-kari"},
         "recipient": {"id": f"28:{APP_ID}", "name": "Rakel"},
-        "conversation": {"id": "a:conv-1", "tenantId": "tenant-x"},
-        "channelData": {"tenant": {"id": "tenant-x"}},
+        "conversation": {"id": "a:conv-1", "tenantId": TENANT_ID},
+        "channelData": {"tenant": {"id": TENANT_ID}},
     }
     base.update(extra)
     return base
@@ -116,6 +128,8 @@ def _hs256_with_public_key(microsoft: FakeMicrosoft) -> str:
         (lambda m: f"Bearer {_none_token(m)}", "algorithm 'none'"),
         (lambda m: f"Bearer {_hs256_with_public_key(m)}", "algorithm 'HS256'"),
         (lambda m: f"Bearer {m.sign(serviceurl='https://evil.example/')}", "serviceUrl"),
+        (lambda m: f"Bearer {m.sign(serviceurl=None)}", "no serviceurl claim"),
+        (lambda m: f"Bearer {m.sign(serviceurl=42)}", "no serviceurl claim"),
     ],
 )
 async def test_forged_or_wrong_tokens_are_rejected(microsoft, settings, http, make_header, reason):
@@ -125,11 +139,72 @@ async def test_forged_or_wrong_tokens_are_rejected(microsoft, settings, http, ma
         )
 
 
-async def test_key_not_endorsed_for_the_channel_is_rejected(microsoft, settings, http):
-    with pytest.raises(AuthError, match="endorsed"):
+@pytest.mark.parametrize(
+    "fields, reason",
+    [
+        ({"channelId": "slack"}, "channelId 'slack'"),
+        ({"channelId": None}, "channelId None"),
+        ({"channelData": {"tenant": {"id": "other"}}}, "tenant"),
+        ({"conversation": {"id": "c", "tenantId": "other"}}, "tenant"),
+        ({"channelData": None, "conversation": {"id": "c"}}, "no tenant"),
+        ({"serviceUrl": None}, "serviceUrl"),
+        ({"serviceUrl": "https://evil.example/"}, "serviceUrl"),
+    ],
+)
+async def test_activities_not_from_teams_in_our_tenant_are_rejected(
+    microsoft, settings, http, fields, reason
+):
+    with pytest.raises(AuthError, match=reason):
         await InboundAuthenticator(settings).validate(
-            f"Bearer {microsoft.sign()}", activity(microsoft, channelId="slack"), http
+            f"Bearer {microsoft.sign()}", activity(microsoft, **fields), http
         )
+
+
+async def test_key_not_endorsed_for_teams_is_rejected(http):
+    fake = FakeMicrosoft(port=free_port(), endorsements=("emulator",)).start()
+    try:
+        with pytest.raises(AuthError, match="endorsed"):
+            await InboundAuthenticator(load_teams_settings(fake.env())).validate(
+                f"Bearer {fake.sign()}", activity(fake), http
+            )
+    finally:
+        fake.stop()
+
+
+async def test_key_fetches_are_rate_limited_even_while_the_cache_is_empty(http):
+    fake = FakeMicrosoft(port=free_port(), keys_down=True).start()
+    now = [1000.0]
+    authenticator = InboundAuthenticator(load_teams_settings(fake.env()), clock=lambda: now[0])
+
+    async def refused(count: int, token: str) -> None:
+        async def one() -> None:
+            with pytest.raises(AuthError, match="unknown signing key"):
+                await authenticator.validate(f"Bearer {token}", activity(fake), http)
+
+        await asyncio.gather(*(one() for _ in range(count)))
+
+    try:
+        # Microsoft's key endpoint is down: the cache stays empty, but 30 requests with
+        # good and made-up key ids cost one fetch, not thirty.
+        await refused(10, fake.sign())
+        await refused(20, fake.sign(kid="made-up"))
+        assert fake.key_fetches == 1
+        now[0] += FETCH_RETRY_SECONDS - 1
+        await refused(5, fake.sign(kid="made-up-2"))
+        assert fake.key_fetches == 1
+
+        # Once the interval has passed, the next request fetches again and gets in.
+        fake.keys_down = False
+        now[0] += 2
+        await authenticator.validate(f"Bearer {fake.sign()}", activity(fake), http)
+        assert fake.key_fetches == 2
+        # With keys cached, unknown key ids refetch only after their own interval.
+        await refused(10, fake.sign(kid="made-up-3"))
+        now[0] += UNKNOWN_KID_REFETCH_SECONDS + 1
+        await refused(10, fake.sign(kid="made-up-4"))
+        assert fake.key_fetches == 3
+    finally:
+        fake.stop()
 
 
 async def test_app_token_comes_from_the_tenant_endpoint_and_is_cached(microsoft, settings, http):
@@ -165,8 +240,9 @@ async def test_rakel_can_message_a_user_first(microsoft, settings, http, databas
     moved = activity(microsoft, conversation={"id": "a:conv-2"})
     database.run(lambda s: save_reference(s, reference_from_activity(moved)))
 
+    # By the requester id a ticket stores (bot/identity.py).
     activity_id = await message_user(
-        database, settings, "aad-kari", "Saken din **RAK-1042** er løst.", http=http
+        database, settings, "teams:aad-kari", "Saken din **RAK-1042** er løst.", http=http
     )
 
     [sent] = microsoft.wait_replies("a:conv-2")
@@ -179,4 +255,45 @@ async def test_rakel_can_message_a_user_first(microsoft, settings, http, databas
 
 async def test_messaging_an_unknown_user_says_so(settings, http, database):
     with pytest.raises(NoReferenceError):
-        await message_user(database, settings, "aad-nobody", "Hei", http=http)
+        await message_user(database, settings, "teams:aad-nobody", "Hei", http=http)
+
+
+async def test_a_teams_reference_is_found_only_by_its_teams_ids(microsoft, database):
+    database.run(lambda s: save_reference(s, reference_from_activity(activity(microsoft))))
+    for user in ("teams:29:user-1", "teams:aad-kari"):
+        assert database.run(lambda s, user=user: find_reference(s, user)) is not None
+    # Raw ids, or the same ids in another namespace, name nobody in Teams.
+    for user in ("29:user-1", "aad-kari", "anon:rest:aad-kari", "intranet:aad-kari"):
+        assert database.run(lambda s, user=user: find_reference(s, user)) is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=12,
+)
+TENANTS = st.sampled_from([TENANT_ID, TENANT_ID.upper(), "other-tenant", ""]) | JSON
+ACTIVITIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "channelId": st.sampled_from(["msteams", "emulator", "webchat"]) | JSON,
+        "channelData": JSON
+        | st.fixed_dictionaries({"tenant": st.fixed_dictionaries({"id": TENANTS})}),
+        "conversation": JSON | st.fixed_dictionaries({"tenantId": TENANTS}),
+    },
+)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(body=ACTIVITIES)
+@hypothesis.example(body={"channelId": "msteams", "channelData": {"tenant": {"id": TENANT_ID}}})
+@hypothesis.example(body={"channelId": "msteams", "conversation": {"tenantId": TENANT_ID.upper()}})
+def test_any_activity_shape_is_accepted_only_from_teams_in_our_tenant(body):
+    # The two examples are accepted, so the assertions below run on every test run.
+    teams = load_teams_settings({"RAKEL_TEAMS_TENANT_ID": TENANT_ID})
+    try:
+        check_activity(teams, body)
+    except AuthError:
+        return  # refused with a reason for the log, never another exception
+    assert body["channelId"] == "msteams"
+    assert activity_tenants(body) and {t.lower() for t in activity_tenants(body)} == {TENANT_ID}

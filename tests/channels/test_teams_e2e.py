@@ -14,7 +14,7 @@ from bot.content.render import KnowledgeBase
 from bot.db import Database
 from bot.models import Feedback, TeamsConversationReference
 from bot.settings import load_settings
-from tests.support.fake_microsoft import APP_ID, FakeMicrosoft, new_key
+from tests.support.fake_microsoft import APP_ID, TENANT_ID, FakeMicrosoft, new_key
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +34,9 @@ class TeamsUser:
         self.user_id = f"29:user-{suffix}"
         self.aad = f"aad-{suffix}"
         self.conversation = f"a:conv-{suffix}"
+        # How Rasa and Rakel's tables name this user (bot/identity.py).
+        self.conversation_id = f"teams:{self.user_id}"
+        self.requester_id = f"teams:{self.aad}"
 
     def activity(self, **fields) -> dict:
         activity = {
@@ -47,9 +50,9 @@ class TeamsUser:
             "conversation": {
                 "id": self.conversation,
                 "conversationType": "personal",
-                "tenantId": "tenant-1",
+                "tenantId": TENANT_ID,
             },
-            "channelData": {"tenant": {"id": "tenant-1"}},
+            "channelData": {"tenant": {"id": TENANT_ID}},
         }
         activity.update(fields)
         return activity
@@ -102,7 +105,7 @@ class TeamsUser:
 
     def tracker(self) -> dict:
         response = requests.get(
-            f"{self.rakel.rasa_url}/conversations/{self.user_id}/tracker",
+            f"{self.rakel.rasa_url}/conversations/{self.conversation_id}/tracker",
             params={"token": self.rakel.rasa_token},
             timeout=30,
         )
@@ -137,6 +140,8 @@ def test_a_question_is_answered_in_teams_with_the_tenant_token(rakel, microsoft,
     assert replies[0]["activity"]["textFormat"] == "markdown"
     for reply in replies:  # every reply carries a token the tenant endpoint issued
         assert reply["authorization"].removeprefix("Bearer ") in microsoft.issued_tokens
+        # ...and is addressed to the user's own Bot Framework id, not Rasa's name for them.
+        assert reply["activity"]["recipient"] == {"id": teams.user_id}
     assert microsoft.token_requests[-1]["scope"] == "https://api.botframework.com/.default"
     # "Hjalp dette?" arrives as a card whose buttons send the payload back.
     card = replies[-1]["activity"]["attachments"][0]
@@ -154,14 +159,14 @@ def test_a_question_is_answered_in_teams_with_the_tenant_token(rakel, microsoft,
         "source": "teams",
     }
     assert user_event["metadata"]["teams"]["locale"] == "nb-NO"
-    assert user_event["metadata"]["teams"]["tenantId"] == "tenant-1"
+    assert user_event["metadata"]["teams"]["tenantId"] == TENANT_ID
 
     # Rakel knows where to reach this user later.
     db = database(rakel)
     row = db.run(
         lambda s: s.execute(
             select(TeamsConversationReference).where(
-                TeamsConversationReference.user_id == teams.user_id
+                TeamsConversationReference.user_id == teams.conversation_id
             )
         ).scalar_one()
     )
@@ -169,8 +174,44 @@ def test_a_question_is_answered_in_teams_with_the_tenant_token(rakel, microsoft,
     assert (row.conversation_id, row.service_url, row.aad_object_id) == (
         teams.conversation,
         microsoft.service_url,
-        teams.aad,
+        teams.requester_id,
     )
+
+
+def test_a_teams_users_tickets_are_theirs_alone(rakel, teams):
+    """Issue 14: a REST caller who sends a Teams user's ids sees none of their tickets."""
+    from bot.settings import CONTACT_DEFAULTS
+    from bot.tickets.repository import create_ticket
+    from tests.conftest import RestClient
+    from tests.test_handoff_e2e import text
+
+    db = database(rakel)
+    public_id = db.run(
+        lambda s: (
+            create_ticket(
+                s,
+                channel="teams",
+                conversation_id=teams.conversation_id,
+                requester_id=teams.requester_id,
+                category="teams",
+                description="Teams fryser når jeg deler skjermen",
+            ).public_id
+        )
+    )
+    db.dispose()
+    refusal = [text("utter_ticket_status_needs_identity", **CONTACT_DEFAULTS)]
+    for sender in (teams.aad, teams.user_id, teams.requester_id, teams.conversation_id):
+        impostor = RestClient(rakel, sender=sender)
+        assert impostor.texts(f"Hva er status på {public_id}?") == refusal, sender
+        assert impostor.texts("hva er status på saken min") == refusal, sender
+        # Nor did the REST caller write into the Teams user's conversation.
+        assert impostor.tracker()["sender_id"] == f"anon:rest:{sender}"
+    assert [e for e in teams.tracker()["events"] if e["event"] == "user"] == []
+
+    replies = teams.say(f"Hva er status på {public_id}?")
+    assert text_of(replies[0]).startswith(f"{public_id} «Teams fryser når jeg deler skjermen»: ")
+    listed = teams.say("hva er status på saken min")
+    assert text_of(listed[0]).startswith(f"{public_id} «Teams fryser")
 
 
 def test_button_click_arrives_as_its_payload(teams):
@@ -206,7 +247,7 @@ def test_a_reaction_on_an_answer_is_feedback(rakel, teams, reaction, helped, rep
     db = database(rakel)
     rows = db.run(
         lambda s: (
-            s.execute(select(Feedback).where(Feedback.conversation_id == teams.user_id))
+            s.execute(select(Feedback).where(Feedback.conversation_id == teams.conversation_id))
             .scalars()
             .all()
         )

@@ -91,7 +91,7 @@ def test_question_button_and_reload(page, rakel):
     ask(page, "takk")
     expect(log(page).locator(".rakel-msg-bot")).to_have_count(bot_messages + 1)
     tracker = requests.get(
-        f"{rakel.rasa_url}/conversations/{session.split('.')[0]}/tracker",
+        f"{rakel.rasa_url}/conversations/anon:widget:{session.split('.')[0]}/tracker",
         params={"token": rakel.rasa_token},
         timeout=30,
     ).json()

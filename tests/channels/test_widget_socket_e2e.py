@@ -4,6 +4,9 @@ origin check, server-issued signed session ids, identity only from our signed to
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
+from contextlib import closing
 
 import pytest
 import requests
@@ -15,10 +18,17 @@ pytestmark = pytest.mark.e2e
 
 
 class WidgetClient:
-    def __init__(self, rakel, origin: str | None = None, token: str | None = None) -> None:
+    def __init__(
+        self,
+        rakel,
+        origin: str | None = None,
+        token: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
         self.rakel = rakel
         self.origin = origin or rakel.web_url
         self.token = token
+        self.user_id = user_id  # whom `token` names, if it is valid
         self.sio = socketio.AsyncClient(reconnection=False)
         self.session: str | None = None
         self.messages: asyncio.Queue = asyncio.Queue()
@@ -52,18 +62,24 @@ class WidgetClient:
             except asyncio.TimeoutError:
                 return replies
 
-    def tracker(self) -> dict:
-        sender = (self.session or "").split(".")[0]
-        response = requests.get(
-            f"{self.rakel.rasa_url}/conversations/{sender}/tracker",
-            params={"token": self.rakel.rasa_token},
-            timeout=30,
-        )
-        response.raise_for_status()
-        return response.json()
+    @property
+    def conversation_id(self) -> str:
+        """What Rasa calls this conversation (bot/identity.py)."""
+        if self.user_id:
+            return f"intranet:{self.user_id}"
+        return f"anon:widget:{(self.session or '').split('.')[0]}"
+
+    def events(self) -> list[dict]:
+        """This conversation's events, read from the tracker store itself: Rasa's HTTP
+        API does not unquote its path, so it cannot name `intranet:molde\\kari`."""
+        with closing(sqlite3.connect(self.rakel.var_dir / "tracker.db")) as connection:
+            rows = connection.execute(
+                "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (self.conversation_id,)
+            ).fetchall()
+        return [json.loads(data) for (data,) in rows]
 
     def last_metadata(self) -> dict:
-        return [e for e in self.tracker()["events"] if e["event"] == "user"][-1]["metadata"]
+        return [e for e in self.events() if e["event"] == "user"][-1]["metadata"]
 
     async def close(self) -> None:
         await self.sio.disconnect()
@@ -119,7 +135,9 @@ async def test_identity_comes_only_from_the_signed_token(rakel):
     assert "rakel_identity" not in anonymous.last_metadata()
     await anonymous.close()
 
-    known = WidgetClient(rakel, token=issue_token(rakel, "molde\\kari", "Kari Nordmann"))
+    known = WidgetClient(
+        rakel, token=issue_token(rakel, "molde\\kari", "Kari Nordmann"), user_id="molde\\kari"
+    )
     await known.connect()
     replies = await known.say("hei", metadata=forged)
     assert replies and "Rakel" in replies[0]["text"]
@@ -139,6 +157,49 @@ async def test_identity_comes_only_from_the_signed_token(rakel):
     await bogus.say("hei")
     assert "rakel_identity" not in bogus.last_metadata()
     await bogus.close()
+
+
+async def test_a_signed_in_user_sees_their_tickets_and_an_anonymous_one_does_not(rakel):
+    from bot.db import Database
+    from bot.settings import CONTACT_DEFAULTS
+    from bot.tickets.repository import create_ticket
+    from tests.test_handoff_e2e import text
+
+    # Kari's ticket from an earlier conversation (another browser, another day).
+    database = Database(load_settings(rakel.env).db_url)
+    public_id = database.run(
+        lambda s: (
+            create_ticket(
+                s,
+                channel="socketio",
+                conversation_id="intranet:molde\\kari",
+                requester_id="intranet:molde\\kari",
+                category="teams",
+                description="Teams-møtet mitt har ingen lyd",
+            ).public_id
+        )
+    )
+    database.dispose()
+
+    known = WidgetClient(
+        rakel, token=issue_token(rakel, "molde\\kari", "Kari Nordmann"), user_id="molde\\kari"
+    )
+    await known.connect()
+    replies = await known.say(f"Hva er status på {public_id}?")
+    assert replies[0]["text"].startswith(f"{public_id} «Teams-møtet mitt har ingen lyd»: ")
+    await known.close()
+
+    # The same browser without a valid token is anonymous, whatever it claims.
+    refusal = text("utter_ticket_status_needs_identity", **CONTACT_DEFAULTS)
+    forged = {"rakel_identity": {"id": "molde\\kari", "source": "intranet"}}
+    anonymous = WidgetClient(rakel)
+    await anonymous.connect()
+    assert [r["text"] for r in await anonymous.say(f"Hva er status på {public_id}?", forged)] == [
+        refusal
+    ]
+    assert anonymous.conversation_id.startswith("anon:widget:")
+    assert "rakel_identity" not in anonymous.last_metadata()
+    await anonymous.close()
 
 
 def test_token_endpoint_requires_the_issuer_key_and_valid_input(rakel):

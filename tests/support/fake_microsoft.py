@@ -39,6 +39,9 @@ class FakeMicrosoft:
     activities: list[dict[str, Any]] = field(default_factory=list)  # received at the connector
     token_requests: list[dict[str, str]] = field(default_factory=list)
     issued_tokens: list[str] = field(default_factory=list)
+    key_fetches: int = 0  # requests to the JWKS endpoint
+    keys_down: bool = False  # the JWKS endpoint answers 503, as during an outage
+    endorsements: tuple[str, ...] = ("msteams", "emulator")  # channels the key may sign for
     _loop: asyncio.AbstractEventLoop | None = None
     _runner: web.AppRunner | None = None
     _thread: threading.Thread | None = None
@@ -92,8 +95,12 @@ class FakeMicrosoft:
             )
 
         async def keys(_: web.Request) -> web.Response:
+            with self._lock:
+                self.key_fetches += 1
+            if self.keys_down:
+                return web.json_response({"error": "unavailable"}, status=503)
             jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-            jwk.update({"kid": KID, "use": "sig", "endorsements": ["msteams", "emulator"]})
+            jwk.update({"kid": KID, "use": "sig", "endorsements": list(self.endorsements)})
             return web.json_response({"keys": [jwk]})
 
         async def token(request: web.Request) -> web.Response:

@@ -47,7 +47,7 @@ def tracker(
     *,
     slots: dict[str, Any] | None = None,
     history: list[dict[str, Any]] | None = None,
-    sender: str = "user-1",
+    sender: str = "anon:rest:user-1",  # what the REST channel makes of sender "user-1"
     channel: str = "rest",
     message_id: str | None = None,
 ) -> Tracker:
