@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -28,7 +29,10 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-Base = declarative_base(metadata=metadata)
+# SQLAlchemy 1.4 ships no annotations, so `declarative_base()` returns Any and mypy
+# cannot use the result as a base class. Declared Any on purpose: our models are
+# plain 1.4 declarative classes whose columns read as Any, like the rest of the ORM.
+Base: Any = declarative_base(metadata=metadata)
 
 
 def utcnow() -> datetime:
