@@ -7,6 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from bot.actions import services
 from bot.actions.decision import decide
@@ -15,7 +16,7 @@ from bot.content.faq_intent import button_payload
 from bot.feedback import record_miss
 
 
-def response_text(domain: dict[str, Any], name: str) -> str:
+def response_text(domain: DomainDict, name: str) -> str:
     return domain["responses"][name][0]["text"]
 
 
@@ -46,7 +47,7 @@ class ActionClarify(Action):
         return "action_clarify"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         await remember_miss(tracker, "fallback")
         misses = int(tracker.get_slot("fallback_count") or 0) + 1
@@ -80,7 +81,7 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         await remember_miss(tracker, "out_of_scope")
         dispatcher.utter_message(response="utter_out_of_scope")

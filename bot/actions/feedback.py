@@ -6,6 +6,8 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from bot.actions import services
 from bot.actions.nlu import latest_intent, latest_message_id
@@ -29,7 +31,7 @@ class ActionHelpedFeedback(Action):
         return "action_helped_feedback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         helped = latest_intent(tracker) == "affirm"
         article_id = tracker.get_slot("last_article")
@@ -37,7 +39,7 @@ class ActionHelpedFeedback(Action):
         question = last_question(tracker)
         message_id = latest_message_id(tracker)
 
-        def store(session):  # type: ignore[no-untyped-def]
+        def store(session: Session) -> None:
             record_feedback(
                 session,
                 conversation_id=tracker.sender_id,

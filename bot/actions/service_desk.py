@@ -6,6 +6,7 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from bot.actions import services
 
@@ -15,9 +16,7 @@ class ActionContactServiceDesk(Action):
         return "action_contact_service_desk"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            response="utter_contact_service_desk", **services.settings().contacts
-        )
+        services.utter_with_contacts(dispatcher, "utter_contact_service_desk")
         return []

@@ -7,6 +7,11 @@ dependencies through these functions; tests reset them with `reset()`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from bot.content.catalogue import Catalogue
 from bot.content.catalogue import catalogue as load_catalogue
@@ -37,7 +42,7 @@ def reset() -> None:
         cached.cache_clear()
 
 
-async def record_safely(work, what: str) -> None:  # type: ignore[no-untyped-def]
+async def record_safely(work: Callable[[Session], object], what: str) -> None:
     """Store a statistics record without letting a database fault reach the user.
 
     Feedback and missed messages help staff improve Rakel; losing one is better
@@ -49,6 +54,15 @@ async def record_safely(work, what: str) -> None:  # type: ignore[no-untyped-def
         await database().run_async(work)
     except Exception:  # noqa: BLE001 - any storage fault: log it, keep talking
         logging.getLogger(__name__).exception("could not store %s", what)
+
+
+def utter_with_contacts(dispatcher: CollectingDispatcher, response: str) -> None:
+    """Utter `response` with the service desk's contact details as its template variables."""
+    # utter_message takes template variables as `**kwargs: Any`. Spread as a Mapping[str, str]
+    # mypy would also match them against its typed parameters (json_message, buttons, ...);
+    # the contact keys (CONTACT_DEFAULTS) are none of those.
+    variables: dict[str, Any] = dict(settings().contacts)
+    dispatcher.utter_message(response=response, **variables)
 
 
 def catalogue() -> Catalogue:

@@ -19,11 +19,13 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from bot import identity as identities
 from bot.actions import services
 from bot.actions.nlu import latest_entity, latest_intent
 from bot.content.faq_intent import full_intent, intent_with_article
+from bot.models import Ticket
 from bot.privacy import PHONE_MASK, mask_text
 from bot.tickets.labels import (
     local_time,
@@ -96,8 +98,8 @@ def category(tracker: Tracker) -> str:
     if questions:
         parse = questions[-1].get("parse_data") or {}
         intent = intent_with_article((parse.get("intent") or {}).get("name"), parse)
-    elif tracker.get_slot("last_article"):
-        intent = full_intent(tracker.get_slot("last_article"))
+    elif article := tracker.get_slot("last_article"):
+        intent = full_intent(article)
     return services.catalogue().ticket_category(intent)
 
 
@@ -260,30 +262,34 @@ class ActionCreateTicket(Action):
     ) -> list[EventType]:
         settings = services.settings()
         requester_id, requester_name, _ = requester(tracker)
-        fields = {
-            "channel": tracker.get_latest_input_channel() or "ukjent",
-            "conversation_id": tracker.sender_id,
-            "requester_id": requester_id,
-            "requester_name": requester_name,
-            "contact": tracker.get_slot("ticket_contact"),
-            "municipality": tracker.get_slot("ticket_municipality"),
-            "priority": tracker.get_slot("ticket_priority") or "normal",
-            "category": tracker.get_slot("ticket_category") or services.catalogue().default_topic,
-            "description": tracker.get_slot("ticket_description") or "",
-            "transcript": build_transcript(tracker.events),
-            "outbox": settings.itsm_url is not None,
-            # A resent confirmation after an action-server crash gets the same ticket.
-            "reuse_within": DUPLICATE_WINDOW,
-        }
-        try:
-            public_id = await services.database().run_async(
-                lambda session: create_ticket(session, **fields).public_id
+        category = tracker.get_slot("ticket_category") or services.catalogue().default_topic
+
+        def store(session: Session) -> str:
+            ticket = create_ticket(
+                session,
+                channel=tracker.get_latest_input_channel() or "ukjent",
+                conversation_id=tracker.sender_id,
+                requester_id=requester_id,
+                requester_name=requester_name,
+                contact=tracker.get_slot("ticket_contact"),
+                municipality=tracker.get_slot("ticket_municipality"),
+                priority=tracker.get_slot("ticket_priority") or "normal",
+                category=category,
+                description=tracker.get_slot("ticket_description") or "",
+                transcript=build_transcript(tracker.events),
+                outbox=settings.itsm_url is not None,
+                # A resent confirmation after an action-server crash gets the same ticket.
+                reuse_within=DUPLICATE_WINDOW,
             )
+            return ticket.public_id
+
+        try:
+            public_id = await services.database().run_async(store)
         except Exception:  # noqa: BLE001 - any storage fault: say so, nothing is half-stored
             log.exception("could not store a ticket for conversation %s", tracker.sender_id)
-            dispatcher.utter_message(response="utter_ticket_failed", **settings.contacts)
+            services.utter_with_contacts(dispatcher, "utter_ticket_failed")
             return reset_ticket_slots()
-        log.info("ticket %s created (category %s)", public_id, fields["category"])
+        log.info("ticket %s created (category %s)", public_id, category)
         dispatcher.utter_message(response="utter_ticket_created", ticket_id=public_id)
         return reset_ticket_slots()
 
@@ -314,10 +320,11 @@ class ActionTicketStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         who = requester(tracker)
-        asked = latest_entity(tracker, "ticket_id") or tracker.latest_message.get("text")
+        # "" when the message has no text: parse_public_id finds no id in it either.
+        asked: str = latest_entity(tracker, "ticket_id") or tracker.latest_message.get("text") or ""
         wanted = parse_public_id(asked)
 
-        def lookup(session):  # type: ignore[no-untyped-def]
+        def lookup(session: Session) -> list[Ticket]:
             if wanted is not None:
                 found = (
                     find_for_requester(session, asked, who.id)
@@ -336,9 +343,7 @@ class ActionTicketStatus(Action):
             dispatcher.utter_message(response="utter_action_unavailable")
             return []
         if not tickets and not who.verified:
-            dispatcher.utter_message(
-                response="utter_ticket_status_needs_identity", **services.settings().contacts
-            )
+            services.utter_with_contacts(dispatcher, "utter_ticket_status_needs_identity")
             return []
         if not tickets:
             dispatcher.utter_message(
