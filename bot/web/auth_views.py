@@ -6,6 +6,7 @@ import logging
 
 from aiohttp import web
 from aiohttp_session import get_session, new_session
+from sqlalchemy.orm import Session
 
 from bot.web.keys import DATABASE, SETTINGS
 from bot.web.login_throttle import LoginThrottle, client_address
@@ -67,7 +68,7 @@ async def login(request: web.Request) -> web.Response:
         log.warning("login throttled for %r from %s (%d s)", username, ip, wait)
         return await again("throttled", 429, wait)
 
-    def check(session):  # type: ignore[no-untyped-def]
+    def check(session: Session) -> tuple[int, str, int] | None:
         user = authenticate(session, username, password)
         if user is None:
             throttle.failed(session, username, ip)

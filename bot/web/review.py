@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,10 +37,22 @@ async def _bootstrap_admin(app: web.Application) -> None:
         )
 
 
+async def _staff_lifetime(app: web.Application) -> AsyncIterator[None]:
+    """The admin account at startup; the statistics tracker connection closed at cleanup.
+
+    A cleanup context, not on_startup/on_cleanup: aiohttp 3.9 declares its signals in a
+    form aiosignal 1.4 reads as a list of callbacks taking a callback, so no handler
+    type-checks there. Appended after the app's own resources (bot/web/app.py), it runs
+    once the database is open and ends before it is closed.
+    """
+    await _bootstrap_admin(app)
+    yield
+    await stats_views.close_tracker(app)
+
+
 def setup(app: web.Application) -> None:
     setup_templates(app)
     app.middlewares.extend(security.middlewares(app[SETTINGS]))
     app[auth_views.THROTTLE] = LoginThrottle()
     app[stats_views.TRACKER] = {}
-    app.on_startup.append(_bootstrap_admin)
-    app.on_cleanup.append(stats_views.close_tracker)
+    app.cleanup_ctx.append(_staff_lifetime)

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.hazmat.primitives import hashes
@@ -88,8 +89,10 @@ async def _csrf_ok(request: web.Request) -> bool:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        sent = (await request.post()).get(CSRF_FIELD)
-    return isinstance(sent, str) and secrets.compare_digest(sent, expected)
+        field = (await request.post()).get(CSRF_FIELD)
+        # A file upload under the token's name is no token.
+        sent = field if isinstance(field, str) else None
+    return sent is not None and secrets.compare_digest(sent, expected)
 
 
 def render_error(request: web.Request, status: int, message_key: str) -> web.Response:
@@ -166,7 +169,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-def middlewares(settings: Settings) -> list:
+def middlewares(settings: Settings) -> list[Middleware]:
     """In order, outermost first."""
     return [
         headers_middleware,

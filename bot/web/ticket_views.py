@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeAlias
 from urllib.parse import urlencode
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
-from bot.models import TICKET_PRIORITIES, TICKET_STATUSES
+from bot.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketAudit, TicketNote
 from bot.tickets.repository import TicketError
 from bot.tickets.transcript import read_transcript
 from bot.web import ticket_changes, ticket_queries
@@ -19,7 +22,9 @@ from bot.web.ticket_filter import SORTS, TicketFilter
 async def queue(request: web.Request) -> web.Response:
     f = TicketFilter.from_query(request.query)
 
-    def load(session):  # type: ignore[no-untyped-def]
+    def load(
+        session: Session,
+    ) -> tuple[ticket_queries.TicketPage, dict[str, int], dict[str, list[str]]]:
         return (
             ticket_queries.list_tickets(session, f),
             ticket_queries.status_counts(session, f),
@@ -44,10 +49,14 @@ async def queue(request: web.Request) -> web.Response:
     )
 
 
-def _load_ticket(request: web.Request):  # type: ignore[no-untyped-def]
+# A ticket with its notes and audit rows, as the ticket page shows them.
+LoadedTicket: TypeAlias = tuple[Ticket, list[TicketNote], list[TicketAudit]]
+
+
+def _load_ticket(request: web.Request) -> Awaitable[LoadedTicket | None]:
     public_id = request.match_info["public_id"]
 
-    def load(session):  # type: ignore[no-untyped-def]
+    def load(session: Session) -> LoadedTicket | None:
         ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
@@ -65,7 +74,15 @@ async def ticket_page(request: web.Request) -> web.Response:
     return await _render_ticket(request, *loaded, error=None)
 
 
-async def _render_ticket(request, ticket, notes, audit, *, error, status=200):  # type: ignore[no-untyped-def]
+async def _render_ticket(
+    request: web.Request,
+    ticket: Ticket,
+    notes: list[TicketNote],
+    audit: list[TicketAudit],
+    *,
+    error: str | None,
+    status: int = 200,
+) -> web.Response:
     return await render_page(
         request,
         "ticket.html",
@@ -92,7 +109,7 @@ async def ticket_update(request: web.Request) -> web.Response:
     changes = {name: str(form[name]) for name in ("status", "priority", "assignee") if name in form}
     note = str(form.get("note", "")).strip()
 
-    def work(session):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> Ticket | None:
         ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
