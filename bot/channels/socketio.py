@@ -118,6 +118,8 @@ class _WidgetInput(SocketIOInput):
         token_max_lifetime: int = WIDGET_TOKEN_MAX_LIFETIME_SECONDS,
     ) -> None:
         super().__init__(session_persistence=True, socketio_path=socketio_path)
+        # Rasa's attribute is `str | None`; ours always has a path.
+        self.socketio_path: str = socketio_path
         self.origins = origins
         self.key = key
         self.token_max_lifetime = token_max_lifetime
@@ -133,7 +135,7 @@ class _WidgetInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         @sio.on("connect")
-        async def connect(sid: str, environ: dict, auth: dict | None) -> bool:
+        async def connect(sid: str, environ: dict[str, Any], auth: object) -> bool:
             origin = environ.get("HTTP_ORIGIN")
             if origin is not None and origin.rstrip("/") not in self.origins:
                 logger.warning("widget socket refused: origin %r not allowed", origin)

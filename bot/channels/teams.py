@@ -69,7 +69,9 @@ class TeamsOutput(BotFramework):
             settings.app_id or "",
             "",
             activity["conversation"],
-            activity.get("recipient") or {},
+            # The bot's channel account: Rasa annotates `bot` as str, yet sends it as the
+            # activity's "from" object (BotFramework.send), which is what we pass.
+            activity.get("recipient") or {},  # type: ignore[arg-type]
             activity["serviceUrl"],
         )
         self.tokens = tokens
@@ -144,8 +146,9 @@ class _TeamsInput(BotFrameworkInput):
 
     def __init__(self, settings: TeamsSettings) -> None:
         # Not super().__init__: Rasa's fetches the signing keys with blocking I/O there.
-        self.app_id = settings.app_id
-        self.app_password = settings.app_password
+        # Rasa's attributes (str); only Rasa's own blueprint, replaced below, reads them.
+        self.app_id = settings.app_id or ""
+        self.app_password = settings.app_password or ""
         self.settings = settings
         self.authenticator = InboundAuthenticator(settings)
         self.tokens = AppTokenProvider(settings)
