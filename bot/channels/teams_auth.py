@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 
 from bot.settings import TeamsSettings
@@ -143,9 +144,14 @@ class InboundAuthenticator:
         check_activity(self.settings, activity)
         jwk = await self._key(http, str(header.get("kid")))
         try:
+            key = RSAAlgorithm.from_jwk(jwk)
+            # A key set entry with private parts parses as a private key, which cannot
+            # verify (PyJWT would fail with AttributeError): a broken key set, no key.
+            if not isinstance(key, RSAPublicKey):
+                raise AuthError(f"signing key {header.get('kid')!r} is not a public key")
             claims = jwt.decode(
                 token,
-                key=RSAAlgorithm.from_jwk(jwk),
+                key=key,
                 algorithms=[ALGORITHM],
                 audience=self.settings.app_id,
                 issuer=self.settings.issuer,

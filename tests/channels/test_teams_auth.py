@@ -171,6 +171,19 @@ async def test_key_not_endorsed_for_teams_is_rejected(http):
         fake.stop()
 
 
+async def test_a_key_set_publishing_a_private_key_rejects_the_token_cleanly(http):
+    # PyJWT cannot verify with a private key object: without the check this was an
+    # AttributeError (a crash of the webhook) instead of a refused token.
+    fake = FakeMicrosoft(port=free_port(), publish_private_key=True).start()
+    try:
+        with pytest.raises(AuthError, match="not a public key"):
+            await InboundAuthenticator(load_teams_settings(fake.env())).validate(
+                f"Bearer {fake.sign()}", activity(fake), http
+            )
+    finally:
+        fake.stop()
+
+
 async def test_key_fetches_are_rate_limited_even_while_the_cache_is_empty(http):
     fake = FakeMicrosoft(port=free_port(), keys_down=True).start()
     now = [1000.0]

@@ -42,6 +42,7 @@ class FakeMicrosoft:
     key_fetches: int = 0  # requests to the JWKS endpoint
     keys_down: bool = False  # the JWKS endpoint answers 503, as during an outage
     endorsements: tuple[str, ...] = ("msteams", "emulator")  # channels the key may sign for
+    publish_private_key: bool = False  # a broken key set: the JWKS holds the private key
     _loop: asyncio.AbstractEventLoop | None = None
     _runner: web.AppRunner | None = None
     _thread: threading.Thread | None = None
@@ -99,7 +100,8 @@ class FakeMicrosoft:
                 self.key_fetches += 1
             if self.keys_down:
                 return web.json_response({"error": "unavailable"}, status=503)
-            jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+            published = self.key if self.publish_private_key else self.key.public_key()
+            jwk = json.loads(RSAAlgorithm.to_jwk(published))
             jwk.update({"kid": KID, "use": "sig", "endorsements": list(self.endorsements)})
             return web.json_response({"keys": [jwk]})
 
