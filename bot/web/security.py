@@ -92,7 +92,8 @@ async def _csrf_ok(request: web.Request) -> bool:
         field = (await request.post()).get(CSRF_FIELD)
         # A file upload under the token's name is no token.
         sent = field if isinstance(field, str) else None
-    return sent is not None and secrets.compare_digest(sent, expected)
+    # The token is ASCII (token_urlsafe); compare_digest raises TypeError on other text.
+    return sent is not None and sent.isascii() and secrets.compare_digest(sent, expected)
 
 
 def render_error(request: web.Request, status: int, message_key: str) -> web.Response:
