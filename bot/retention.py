@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, inspect, select, text
+from sqlalchemy.orm import Session
 
 from bot.db import Database, make_engine
 from bot.models import (
@@ -65,7 +66,7 @@ def purge_closed_tickets(database: Database, cutoff: datetime) -> int:
     """Closed tickets untouched since the cutoff, with notes, audit and outbox rows
     (ON DELETE CASCADE)."""
 
-    def work(session):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> int:
         result = session.execute(
             delete(Ticket)
             .where(Ticket.status.in_(CLOSED_STATUSES), Ticket.updated_at < cutoff)
@@ -80,7 +81,7 @@ def purge_feedback_and_misses(database: Database, cutoff: datetime) -> tuple[int
     """Feedback and missed messages older than the cutoff. The statistics page looks
     back at most 90 days (bot/web/stats.py PERIODS), so the default loses nothing."""
 
-    def work(session):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> tuple[int, int]:
         counts = []
         for model in (Feedback, NluMiss):
             result = session.execute(
@@ -89,7 +90,7 @@ def purge_feedback_and_misses(database: Database, cutoff: datetime) -> tuple[int
                 .execution_options(synchronize_session=False)
             )
             counts.append(result.rowcount or 0)
-        return tuple(counts)
+        return counts[0], counts[1]
 
     return database.run(work)
 
@@ -99,7 +100,7 @@ def purge_login_failures(database: Database, cutoff: datetime) -> int:
     past its 15-minute window only when a new failure arrives; the last ones would
     otherwise stay for good."""
 
-    def work(session):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> int:
         result = session.execute(
             delete(LoginFailure)
             .where(LoginFailure.at < cutoff)
@@ -114,7 +115,7 @@ def purge_teams_references(database: Database, cutoff: datetime) -> int:
     """References not refreshed since the cutoff (every message refreshes them), unless
     their user has an open ticket and may still be told about it."""
 
-    def work(session):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> int:
         requesters = session.scalars(
             select(Ticket.requester_id).where(Ticket.status.not_in(CLOSED_STATUSES))
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from bot.tickets.repository import TicketError
 from bot.web import ticket_changes, ticket_queries
@@ -55,7 +56,7 @@ async def list_tickets(request: web.Request) -> web.Response:
     except TicketError as exc:
         return _refused(exc)
 
-    def load(session):  # type: ignore[no-untyped-def]
+    def load(session: Session) -> dict[str, Any]:
         page = ticket_queries.list_tickets(session, f)
         return {
             "items": [ticket_json(t) for t in page.tickets],
@@ -69,7 +70,7 @@ async def list_tickets(request: web.Request) -> web.Response:
     return web.json_response(await request.app[DATABASE].run_async(load))
 
 
-def _detail(session, public_id: str):  # type: ignore[no-untyped-def]
+def _detail(session: Session, public_id: str) -> dict[str, Any] | None:
     ticket = ticket_queries.get_ticket(session, public_id)
     if ticket is None:
         return None
@@ -97,7 +98,7 @@ async def patch_ticket(request: web.Request) -> web.Response:
         return _error(400, "invalid_parameter", "nothing to change")
     actor = request[STAFF].username
 
-    def work(session):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> dict[str, Any] | None:
         ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
@@ -122,7 +123,7 @@ async def add_note(request: web.Request) -> web.Response:
         return _error(400, "invalid_parameter", "text must be a string", "text")
     actor = request[STAFF].username
 
-    def work(session):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> dict[str, Any] | None:
         ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
