@@ -21,6 +21,23 @@ from tests.support.fake_microsoft import FakeMicrosoft
 pytest_plugins = ["tests.support.postgres"]
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its lowest cost for accounts made inside the test process.
+
+    The production cost (about 0.3 s a hash here) is the point of argon2, and every
+    process Rakel starts keeps it; the page tests log in hundreds of times and check
+    behaviour, not cost.
+    """
+    from argon2 import PasswordHasher
+
+    from bot.web import staff_accounts
+
+    monkeypatch.setattr(
+        staff_accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
 @pytest.fixture(scope="session")
 def rakel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rakel]:
     """Rasa server, action server and web service, started once for the session."""
