@@ -56,6 +56,14 @@ NAMED_SYSTEMS: tuple[tuple[str, ...], ...] = (
 _NUMBER_RE = re.compile(r"(?<!\d)(?:\d{1,3}(?:[ \u00a0.]\d{3})+(?!\d)|\d+(?:,\d+)?)")
 # "1. " / "2) " at the start of a line: a step number, not a fact.
 _STEP_PREFIX_RE = re.compile(r"^[ \t]*\d+[.)][ \t]+", re.MULTILINE)
+# "§ 11-7" / "§§ 11-5 og 11-7": a reference to a section of a law, not a figure.
+_LEGAL_REFERENCE_RE = re.compile(
+    r"§+[ \u00a0]*\d+(?:-\d+)?(?:[a-z])?(?:[ \u00a0]+og[ \u00a0]+\d+(?:-\d+)?)?"
+)
+# A heading of the report: "2.1.1 KUNDESERVICE", "3.4 SYKEFRAVÆR" (number, then capitals).
+_HEADING_RE = re.compile(
+    r"^[ \t]*(\d+(?:\.\d+)*)[ \t]+([^a-zæøå\n]*[A-ZÆØÅ][^a-zæøå\n]*?)[ \t]*$", re.MULTILINE
+)
 
 
 def _normalise_text(text: str) -> str:
@@ -77,7 +85,46 @@ def numbers_in(text: str, *, skip_steps: bool = True) -> list[str]:
     """Normalised numbers in `text`; by default without step numbers ("1. ") at line starts."""
     if skip_steps:
         text = _STEP_PREFIX_RE.sub("", text)
+    text = _LEGAL_REFERENCE_RE.sub(" ", text)
     return [normalise_number(match) for match in _NUMBER_RE.findall(text)]
+
+
+def report_sections(report_text: str) -> dict[str, str]:
+    """Heading ("2.1.1 KUNDESERVICE") -> the text of that section, its subsections included.
+
+    A section runs from its heading to the next heading of the same or a higher level:
+    "2.1" holds "2.1.1" and "2.1.2", "2.1.1" ends where "2.1.2" begins.
+    """
+    headings = [
+        (match.start(), match.group(1), f"{match.group(1)} {match.group(2).strip()}")
+        for match in _HEADING_RE.finditer(report_text)
+    ]
+    sections: dict[str, str] = {}
+    for index, (start, number, heading) in enumerate(headings):
+        end = len(report_text)
+        for later_start, later_number, _ in headings[index + 1 :]:
+            if not later_number.startswith(number + "."):
+                end = later_start
+                break
+        sections[heading] = report_text[start:end]
+    return sections
+
+
+def _cited_text(article: Article, report_text: str) -> str | None:
+    """The text of the sections `article` cites; None when one of them is not in the report."""
+    sections = report_sections(report_text)
+    parts = [sections.get(section.upper()) for section in article.report_sections]
+    if any(part is None for part in parts):
+        return None
+    return "\n".join(part for part in parts if part is not None)
+
+
+def _spellings(fact: str) -> tuple[str, ...]:
+    """A named system's accepted spellings ("Microsoft365" may read "M365"), else the fact."""
+    for spellings in NAMED_SYSTEMS:
+        if _normalise_text(fact) in {_normalise_text(name) for name in spellings}:
+            return (fact, *spellings)
+    return (fact,)
 
 
 def _is_number(fact: str) -> bool:
@@ -105,7 +152,9 @@ def _name_occurs(name: str, text: str) -> bool:
 def ungrounded_facts(article: Article, report_text: str) -> list[str]:
     """What in `article` the report text does not back up; [] when all is grounded.
 
-    - every report_facts entry must occur in the report (numbers compared normalised);
+    - every cited section must be a heading of the report, and every report_facts entry
+      must occur in one of the cited sections, not just somewhere in the report
+      (numbers compared normalised);
     - every number in the title and answer (step numbers excepted) must occur in the
       report, whatever the article's source: figures are never general guidance;
     - a named system from NAMED_SYSTEMS mentioned in a report-based answer must be
@@ -113,15 +162,23 @@ def ungrounded_facts(article: Article, report_text: str) -> list[str]:
       articles marked general_guidance.
     """
     problems: list[str] = []
-    report_flat = re.sub(r"\s+", " ", report_text)
     report_numbers = set(numbers_in(report_text, skip_steps=False))
+    cited = _cited_text(article, report_text)
+    if cited is None:
+        known = report_sections(report_text)
+        missing = [s for s in article.report_sections if s.upper() not in known]
+        problems.append(f"cited section {missing[0]!r} is not a heading of the report")
+        cited = ""
+    cited_flat = re.sub(r"\s+", " ", cited)
+    cited_numbers = set(numbers_in(cited, skip_steps=False))
+    where = " and ".join(article.report_sections)
 
     for fact in article.report_facts:
         if _is_number(fact):
-            if normalise_number(fact) not in report_numbers:
-                problems.append(f"report fact {fact!r} is not a number in the report")
-        elif re.sub(r"\s+", " ", fact) not in report_flat:
-            problems.append(f"report fact {fact!r} does not occur in the report")
+            if normalise_number(fact) not in cited_numbers:
+                problems.append(f"report fact {fact!r} is not a number in section {where}")
+        elif not any(re.sub(r"\s+", " ", s) in cited_flat for s in _spellings(fact)):
+            problems.append(f"report fact {fact!r} does not occur in section {where}")
 
     text = _literal_text(article)
     for number in dict.fromkeys(numbers_in(text)):

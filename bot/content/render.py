@@ -15,7 +15,14 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------
 # CONTENT: user-facing Norwegian wording of the source line under an answer.
 # "{sections}" becomes e.g. "2.1.1 Kundeservice og 2.1.3.5 Digital dialog".
+# The report is cited only for what it says: an answer wholly drawn from the report
+# names it as the source; an answer that mixes report facts with our own advice
+# says which part is from the report and that the advice is general guidance, so
+# the steps do not borrow the report's authority. Pure general guidance gets no line.
 SOURCE_LINE_TEMPLATE = "Kilde: ROR-IKT årsrapport 2020, kap. {sections}"
+MIXED_SOURCE_LINE_TEMPLATE = (
+    "Tall og fakta er fra ROR-IKT årsrapport 2020, kap. {sections}. Rådene er generell veiledning."
+)
 SOURCE_SECTION_SEPARATOR = ", "
 SOURCE_SECTION_LAST_SEPARATOR = " og "
 # ---------------------------------------------------------------------------
@@ -65,7 +72,8 @@ class KnowledgeBase:
         return article.answer.format_map(self._contacts).strip()
 
     def source_line(self, article: Article) -> str | None:
-        """ "Kilde: …" for articles drawing on the report; None for pure general guidance."""
+        """ "Kilde: …" for answers wholly from the report, "Tall og fakta er fra …" for
+        answers mixing report facts with general guidance, None for pure guidance."""
         sections = list(article.report_sections)
         if not sections:
             return None
@@ -77,7 +85,8 @@ class KnowledgeBase:
                 + SOURCE_SECTION_LAST_SEPARATOR
                 + sections[-1]
             )
-        return SOURCE_LINE_TEMPLATE.format(sections=joined)
+        template = MIXED_SOURCE_LINE_TEMPLATE if article.general_guidance else SOURCE_LINE_TEMPLATE
+        return template.format(sections=joined)
 
     def titles(self) -> dict[str, str]:
         """Article id -> title, sorted by id."""

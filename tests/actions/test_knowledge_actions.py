@@ -154,3 +154,42 @@ async def test_feedback_still_answers_when_the_database_is_down(tmp_path, monkey
         assert messages[0]["response"] == "utter_glad_helped"
     finally:
         services.reset()
+
+
+def rendered_reply(message: dict, domain: dict) -> str:
+    """The reply as the user reads it: domain.yml's template filled with the action's values."""
+    from rasa.core.nlg.interpolator import interpolate_text
+
+    template = domain["responses"][message["response"]][0]["text"]
+    return interpolate_text(template, message)
+
+
+async def test_an_answer_with_general_steps_does_not_cite_the_report_as_its_source(
+    database, domain
+):
+    # sd_priorities states the report's figures (22 Kritisk, 39 Høy) and adds our own advice.
+    message = parse_data("hva betyr prioritet kritisk", "faq", article="sd_priorities")
+    messages, _ = await run(ActionAnswerArticle(), tracker(message), domain)
+    reply = rendered_reply(messages[0], domain)
+    assert "22" in reply and "Kilde:" not in reply
+    assert reply.endswith(
+        "\n\nTall og fakta er fra ROR-IKT årsrapport 2020, kap. 2.1.1 Kundeservice. "
+        "Rådene er generell veiledning."
+    )
+
+
+async def test_an_answer_wholly_from_the_report_names_it_as_the_source(database, domain):
+    message = parse_data("hvor mange saker fikk kundeservice", "faq", article="sd_volumes")
+    messages, _ = await run(ActionAnswerArticle(), tracker(message), domain)
+    reply = rendered_reply(messages[0], domain)
+    assert reply.endswith(
+        "\n\nKilde: ROR-IKT årsrapport 2020, kap. 2.1.1 Kundeservice og 2.1.2 Drift"
+    )
+
+
+async def test_pure_general_guidance_has_no_source_line(database, domain):
+    message = parse_data("mistet mobilen", "faq", article="mfa_lost_phone")
+    messages, _ = await run(ActionAnswerArticle(), tracker(message), domain)
+    reply = rendered_reply(messages[0], domain)
+    assert reply == services.knowledge().render(services.knowledge().get("mfa_lost_phone"))
+    assert "årsrapport" not in reply
