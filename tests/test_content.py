@@ -665,3 +665,40 @@ def test_tested_models_are_cameras_and_sound_devices_not_pcs(articles):
                 assert re.search(r"[Kk]amera|lyd", sentence), (article.id, sentence)
     order = articles["pc_order"].answer
     assert "klargjøres" in order and "ikke direkte fra en butikk" in order
+
+
+# --- the review record: docs/knowledge-review.md -------------------------------
+
+REVIEW_RECORD = ROOT / "docs" / "knowledge-review.md"
+REVIEW_STATUSES = {"checked", "survey", "report", "pending"}
+
+
+def review_rows() -> list[list[str]]:
+    lines = REVIEW_RECORD.read_text(encoding="utf-8").splitlines()
+    table = [line for line in lines if line.startswith("| ") and not line.startswith("| Article")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
+
+
+def test_every_article_has_one_row_in_the_review_record(articles):
+    ids = [row[0] for row in review_rows()]
+    assert sorted(ids) == sorted(articles), "one row per article, no row for a missing one"
+
+
+def test_review_rows_name_a_real_page_or_say_why_not(articles):
+    for article_id, topic, status, page, compared in review_rows():
+        assert status in REVIEW_STATUSES, article_id
+        assert topic == articles[article_id].topic, article_id
+        assert compared, article_id
+        if status in ("checked", "survey"):
+            assert re.fullmatch(r"https?://\S+", page), article_id
+        else:
+            assert page == "—", article_id
+        if status == "report":
+            # Only an answer with no general guidance needs no outside page.
+            assert not articles[article_id].general_guidance, article_id
+
+
+def test_the_fact_checked_articles_were_checked_against_a_page():
+    status = {row[0]: row[2] for row in review_rows()}
+    for article_id in ("mfa_number_matching", "mfa_setup_app", "teams_political_meetings"):
+        assert status[article_id] == "checked", article_id
