@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
 from devtools.load import run_level
+from devtools.readiness import wait_until
 from devtools.scaled.profile import ScaledProfile
 
 pytestmark = pytest.mark.scaled
@@ -236,11 +237,20 @@ def test_socketio_websocket_upgrade_passes_nginx(scaled):
     access_log = scaled.root / "nginx" / "logs" / "access.log"
     before = len(access_log.read_text().splitlines())
     asyncio.run(websocket_handshake(scaled.lb_url))
+
     # Only the handshake's own line: a long-poll left open by the test before may
     # end (and be logged) meanwhile.
-    lines = [
-        line for line in socketio_log_lines(scaled, before) if "EIO=4&transport=websocket " in line
-    ]
+    def handshake_lines() -> list[str]:
+        return [
+            line
+            for line in socketio_log_lines(scaled, before)
+            if "EIO=4&transport=websocket " in line
+        ]
+
+    # nginx logs an upgraded connection when it closes, which may be after our
+    # client has returned (one CI run read the log first and found nothing).
+    wait_until(lambda: bool(handshake_lines()), timeout=10, what="the handshake's log line")
+    lines = handshake_lines()
     assert len(lines) == 1 and " 101 upstream=127.0.0.1:" in lines[0], lines
 
 
