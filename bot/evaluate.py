@@ -8,7 +8,7 @@ Prints four things:
 2. Accuracy by topic on the older held-out messages in tests/data/heldout_nlu.yml
    (written in the training data's own style), with out_of_scope recall.
 3. `rasa test core` on the test stories in tests/stories/ (every main flow).
-4. 5-fold cross-validation of the NLU pipeline (`rasa test nlu`, config_nlu_testing.yml).
+4. 5-fold cross-validation of the NLU pipeline (`rasa test nlu`, config.yml's pipeline).
 
 Targets: docs/honest-answers.md for the real questions; held-out topic accuracy
 >= TOPIC_TARGET; all stories pass.
@@ -152,7 +152,7 @@ def signal(parse: Callable[[str], dict[str, Any]], messages: list[EvalMessage]) 
 
     labels: list[bool] = []
     features: dict[str, list[float]] = {
-        "DIET intent confidence": [],
+        "intent confidence": [],
         "selector top-1": [],
         "top-1 - top-2": [],
     }
@@ -163,7 +163,7 @@ def signal(parse: Callable[[str], dict[str, Any]], messages: list[EvalMessage]) 
         if not ranking or (parsed.get("intent") or {}).get("name") not in (FAQ, FALLBACK):
             continue
         labels.append(expect.kind == "article" and ranking[0][0] == expect.value)
-        features["DIET intent confidence"].append(intent_confidence(parsed))
+        features["intent confidence"].append(intent_confidence(parsed))
         features["selector top-1"].append(ranking[0][1])
         second = ranking[1][1] if len(ranking) > 1 else 0.0
         features["top-1 - top-2"].append(ranking[0][1] - second)
@@ -188,32 +188,33 @@ def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
     dev = by_split(load_messages(survey), "dev")
     cached = functools.lru_cache(maxsize=None)(parse)
     rows = []
-    for answer, margin, suggest, intent in itertools.product(
-        (0.2, 0.3, 0.4, 0.5, 0.6),
-        (0.1, 0.2, 0.3, 0.4, 0.5),
+    for answer, margin, suggest, fallback in itertools.product(
+        (0.2, 0.25, 0.3, 0.35, 0.4, 0.5),
+        (0.0, 0.05, 0.1, 0.2),
         (0.05, 0.1, 0.15, 0.2),
-        (0.5, 0.7, 0.9),
+        (0.3, 0.4, 0.5, 0.6),
     ):
-        thresholds = Thresholds(answer, margin, suggest, 3, intent)
-        report = evaluate(dev, cached, "dev", thresholds)
-        rows.append((report, thresholds))
+        thresholds = Thresholds(answer, margin, suggest, 3)
+        report = evaluate(dev, cached, "dev", thresholds, fallback)
+        rows.append((report, thresholds, fallback))
 
     # Honesty first: a confidently wrong answer costs more than a question back, so the
     # setting with the most right answers less three times the wrong ones wins; the
     # issue's limits (wrong <= 0.05, in-scope clarified <= 0.15) are shown beside it.
-    def objective(row: tuple[Report, Thresholds]) -> float:
+    def objective(row: tuple[Report, Thresholds, float]) -> float:
         return row[0].overall.share("right") - 3 * row[0].overall.share("wrong")
 
     fit = sorted(rows, key=objective, reverse=True)
     lines = signal(cached, dev)
     within = sum(
-        r.overall.share("wrong") <= 0.05 and r.in_scope.share("clarified") <= 0.15 for r, _ in rows
+        r.overall.share("wrong") <= 0.05 and r.in_scope.share("clarified") <= 0.15
+        for r, _, _ in rows
     )
     lines.append(f"threshold grid on dev: {len(rows)} settings, {within} within both limits")
-    for report, t in fit[:top]:
+    for report, t, fallback in fit[:top]:
         lines.append(
             f"  answer>={t.answer_confidence} margin>={t.answer_margin} "
-            f"suggest>={t.suggest_confidence} intent>={t.intent_confidence}: "
+            f"suggest>={t.suggest_confidence} fallback<{fallback}: "
             f"right {report.overall.share('right'):.3f} wrong {report.overall.share('wrong'):.3f} "
             f"clarified(in scope) {report.in_scope.share('clarified'):.3f}"
         )
@@ -221,7 +222,7 @@ def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
 
 
 def cross_validation(out: Path, folds: int = 5) -> list[str]:
-    from bot.train import nlu_data_dir, rasa_cli
+    from bot.train import nlu_data_dir, nlu_testing_config, rasa_cli
 
     settings = load_settings()
     command = [
@@ -232,7 +233,7 @@ def cross_validation(out: Path, folds: int = 5) -> list[str]:
         "--folds",
         str(folds),
         "--config",
-        str(PROJECT_ROOT / "config_nlu_testing.yml"),
+        str(nlu_testing_config(settings)),
         "--nlu",
         str(nlu_data_dir(settings)),
         "--out",

@@ -7,7 +7,7 @@ minutes; starting Rakel or the tests again with the same inputs takes none.
 
 The content catalogue (knowledge/) feeds the training data: article examples become
 `faq/<id>` NLU data, titles and answers the `utter_faq/<id>` responses the
-ResponseSelector picks between, municipality words the lookup table; all generated
+reply classifier picks between, municipality words the lookup table; all generated
 into `var/build/data/` at train time (bot.content.training_data), so knowledge/
 stays the single source.
 """
@@ -54,6 +54,21 @@ def write_catalogue_data(settings: Settings) -> Path:
     content = catalogue(settings.knowledge_dir)
     knowledge = KnowledgeBase(content.articles, CONTACT_DEFAULTS)
     return training_data.write(content, knowledge, build_dir(settings))
+
+
+def nlu_testing_config(settings: Settings, config: Path = CONFIG) -> Path:
+    """config.yml as `rasa test nlu` needs it: the same pipeline without the
+    FallbackClassifier (cross-validation scores the classifier's own labels) and without
+    policies. Derived here so the pipeline is declared once."""
+    import yaml
+
+    real = yaml.safe_load(config.read_text(encoding="utf-8"))
+    real["pipeline"] = [c for c in real["pipeline"] if c["name"] != "FallbackClassifier"]
+    real.pop("policies", None)
+    target = settings.var_dir / "build" / "config_nlu_testing.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(real, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
 
 
 def _input_files(settings: Settings, config: Path = CONFIG) -> list[Path]:

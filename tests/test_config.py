@@ -1,17 +1,20 @@
-"""config_nlu_testing.yml is config.yml's pipeline minus the FallbackClassifier."""
+"""The configuration Rasa and the tools read."""
 
 from __future__ import annotations
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, load_settings
+from bot.train import nlu_testing_config
 
 
-def test_nlu_testing_config_matches_the_real_pipeline():
+def test_cross_validation_uses_the_real_pipeline_without_the_fallback(tmp_path):
     real = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())
-    testing = yaml.safe_load((PROJECT_ROOT / "config_nlu_testing.yml").read_text())
-    expected = [c for c in real["pipeline"] if c["name"] != "FallbackClassifier"]
-    assert testing["pipeline"] == expected
+    settings = load_settings({"RAKEL_VAR_DIR": str(tmp_path)})
+    testing = yaml.safe_load(nlu_testing_config(settings).read_text())
+    names = [c["name"] for c in testing["pipeline"]]
+    assert "FallbackClassifier" not in names
+    assert testing["pipeline"] == [c for c in real["pipeline"] if c["name"] != "FallbackClassifier"]
     assert testing["language"] == real["language"] == "nb"
     assert "policies" not in testing
 

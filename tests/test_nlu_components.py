@@ -10,9 +10,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.actions.decision import decide
-from bot.nlu.article_selector import E5ArticleSelector
+from bot.actions.decision import THRESHOLDS, decide
 from bot.nlu.e5_featurizer import E5Featurizer
+from bot.nlu.reply_classifier import ReplyClassifier
 
 EXAMPLES = {
     "faq/mfa_new_phone": [
@@ -27,6 +27,12 @@ EXAMPLES = {
         "headsettet virker ikke i teams",
         "mikrofonen fungerer ikke på teams",
     ],
+    "other_it": [
+        "skriveren på kontoret skriver ikke ut",
+        "printeren har papirstopp",
+        "kopimaskinen vil ikke skrive ut",
+        "skrivaren skriv ikkje ut",
+    ],
 }
 
 
@@ -36,10 +42,12 @@ def featurizer() -> E5Featurizer:
     return E5Featurizer.create({"alias": "e5"}, None, None, context)  # type: ignore[arg-type]
 
 
-def message(text: str, key: str | None = None) -> Message:
+def message(text: str, label: str | None = None) -> Message:
     data = {TEXT: text}
-    if key:
-        data.update(intent="faq", intent_response_key=key)
+    if label and "/" in label:
+        data.update(intent=label.split("/")[0], intent_response_key=label)
+    elif label:
+        data.update(intent=label)
     return Message(data=data)
 
 
@@ -51,39 +59,84 @@ def test_the_featurizer_adds_one_normalised_sentence_feature(featurizer):
     assert abs(float((sentence.features**2).sum()) - 1.0) < 1e-3
 
 
-def test_the_selector_trains_stores_and_ranks_in_the_response_selector_format(featurizer, tmp_path):
+@pytest.fixture(scope="module")
+def trained(featurizer, tmp_path_factory) -> ReplyClassifier:
     training = TrainingData(
-        [message(text, key) for key, texts in EXAMPLES.items() for text in texts]
+        [message(text, label) for label, texts in EXAMPLES.items() for text in texts]
     )
     featurizer.process_training_data(training)
-    storage = LocalModelStorage(tmp_path)
-    resource = Resource("selector")
-    context = ExecutionContext(graph_schema=None, node_name="selector")  # type: ignore[arg-type]
+    storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
+    resource = Resource("classifier")
+    context = ExecutionContext(graph_schema=None, node_name="classifier")  # type: ignore[arg-type]
     config = {"retrieval_intent": "faq", "featurizer": "e5"}
-    E5ArticleSelector.create(config, storage, resource, context).train(training)
+    ReplyClassifier.create(config, storage, resource, context).train(training)
+    # What a restarted server does: load it back from the model storage.
+    return ReplyClassifier.load(config, storage, resource, context)
 
-    loaded = E5ArticleSelector.load(config, storage, resource, context)
-    [question] = featurizer.process(
-        [message("fikk ny iphone i dag, hvordan får jeg med authenticator")]
-    )
-    [parsed] = loaded.process([question])
-    output = parsed.as_dict_nlu()["response_selector"]
-    assert output["all_retrieval_intents"] == ["faq"]
-    ranking = output["faq"]["ranking"]
+
+def parsed(featurizer, classifier, text: str) -> dict:
+    [featured] = featurizer.process([message(text)])
+    [result] = classifier.process([featured])
+    return result.as_dict_nlu()
+
+
+def test_an_article_question_gets_the_faq_intent_and_the_article_ranking(featurizer, trained):
+    output = parsed(featurizer, trained, "fikk ny iphone i dag, hvordan får jeg med authenticator")
+    assert output["intent"]["name"] == "faq"
+    selector = output["response_selector"]
+    assert selector["all_retrieval_intents"] == ["faq"]
+    ranking = selector["faq"]["ranking"]
     assert [entry["intent_response_key"] for entry in ranking] == [
         "faq/mfa_new_phone",
         "faq/teams_camera_sound",
     ]
-    assert output["faq"]["response"]["intent_response_key"] == "faq/mfa_new_phone"
-    assert abs(sum(entry["confidence"] for entry in ranking) - 1.0) < 1e-6
+    assert selector["faq"]["response"]["intent_response_key"] == "faq/mfa_new_phone"
+    # One distribution over all labels: faq's confidence is the sum of its articles',
+    # and with the other intents it adds up to one.
+    intents = {e["name"]: e["confidence"] for e in output["intent_ranking"]}
+    assert abs(intents["faq"] - sum(e["confidence"] for e in ranking)) < 1e-6
+    assert abs(sum(intents.values()) - 1.0) < 1e-6
     # The decision reads it as it read the ResponseSelector's output.
-    parse = {"intent": {"name": "faq", "confidence": 0.99}, **parsed.as_dict_nlu()}
-    assert decide(parse).articles[0] == "mfa_new_phone"
+    assert decide(output).articles[0] == "mfa_new_phone"
 
 
-def test_an_untrained_selector_ranks_nothing(featurizer, tmp_path):
-    context = ExecutionContext(graph_schema=None, node_name="selector")  # type: ignore[arg-type]
-    selector = E5ArticleSelector.load({}, LocalModelStorage(tmp_path), Resource("x"), context)
+def test_another_it_question_gets_its_own_intent_with_typos(featurizer, trained):
+    output = parsed(featurizer, trained, "skrivern skriver ikke ut lenger")
+    assert output["intent"]["name"] == "other_it"
+    assert output["intent_ranking"][0]["name"] == "other_it"
+
+
+def test_an_article_that_barely_beats_another_kind_of_reply_is_not_stated():
+    # The best article clears the answer threshold, but "other IT" is the more likely
+    # reply: the decision asks instead of stating the article.
+    best = THRESHOLDS.answer_confidence + 0.05
+    second = THRESHOLDS.suggest_confidence + 0.01
+    parse = {
+        "intent": {"name": "faq", "confidence": best + second},
+        "intent_ranking": [
+            {"name": "faq", "confidence": best + second},
+            {"name": "other_it", "confidence": best + 0.01},
+        ],
+        "response_selector": {
+            "faq": {
+                "ranking": [
+                    {"intent_response_key": "faq/mfa_new_phone", "confidence": best},
+                    {"intent_response_key": "faq/teams_camera_sound", "confidence": second},
+                ]
+            }
+        },
+    }
+    decision = decide(parse)
+    assert decision.outcome == "clarify"
+    assert decision.articles == ("mfa_new_phone", "teams_camera_sound")
+    parse["intent_ranking"][1]["confidence"] = 0.05
+    assert decide(parse).outcome == "answer"
+
+
+def test_an_untrained_classifier_classifies_nothing(featurizer, tmp_path):
+    context = ExecutionContext(graph_schema=None, node_name="classifier")  # type: ignore[arg-type]
+    classifier = ReplyClassifier.load({}, LocalModelStorage(tmp_path), Resource("x"), context)
     [featured] = featurizer.process([message("hei")])
-    [parsed] = selector.process([featured])
-    assert "response_selector" not in parsed.as_dict_nlu()
+    [result] = classifier.process([featured])
+    assert "response_selector" not in result.as_dict_nlu()
+    assert result.get("intent") is None

@@ -3,7 +3,7 @@ article that answers it is the full retrieval intent `faq/<article id>`.
 
 Rasa names each answer of a retrieval intent `<intent>/<key>`. The NLU result carries
 the chosen article as `response_selector.faq.response.intent_response_key` and the
-candidates as `response_selector.faq.ranking` (bot/nlu/article_selector.py writes
+candidates as `response_selector.faq.ranking` (bot/nlu/reply_classifier.py writes
 them); a "Mente du …?" button names its article in an `article_id` entity. This module
 is the only one that builds or takes apart these names: the catalogue, the training
 data, the actions and the evaluation all use it.

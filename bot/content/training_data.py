@@ -1,8 +1,9 @@
 """The Rasa training files derived from the catalogue, written at train time.
 
 Articles bring their example questions (`faq/<id>` NLU data) and their answers
-(`utter_faq/<id>` responses, which the ResponseSelector also learns from); the
-municipality words become the lookup table of the `municipality` entity.
+(`utter_faq/<id>` responses, which Rasa's retrieval intent needs in the domain).
+(Municipality words are matched by the ticket form itself, bot/tickets/labels.py: no
+component of the pipeline reads lookup tables.)
 The files land in the build folder beside the hand-written NLU data of bot/data/.
 """
 
@@ -40,12 +41,6 @@ def nlu_data(catalogue: Catalogue) -> dict[str, Any]:
         {"intent": article.intent, "examples": _examples_block(list(article.examples))}
         for article in sorted(catalogue.articles.values(), key=lambda a: a.id)
     ]
-    words: list[str] = []
-    for name, spellings in catalogue.municipalities.items():
-        words += [name, *spellings]
-    # A lookup table feeds the RegexFeaturizer; the ticket form maps the words to the
-    # municipality itself (bot/tickets/labels.py), so no synonyms are needed.
-    nlu.append({"lookup": "municipality", "examples": _examples_block(list(dict.fromkeys(words)))})
     return {"version": "3.1", "nlu": nlu}
 
 

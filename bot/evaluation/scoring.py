@@ -45,8 +45,19 @@ class Reply:
     articles: tuple[str, ...] = ()
 
 
-def first_reply(parse: dict[str, Any], thresholds: Thresholds = THRESHOLDS) -> Reply:
+def first_reply(
+    parse: dict[str, Any], thresholds: Thresholds = THRESHOLDS, fallback: float | None = None
+) -> Reply:
+    """`fallback`: the FallbackClassifier threshold to apply instead of the model's own
+    (for the threshold grid on dev; None keeps the trained model's decision)."""
     intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
+    if fallback is not None:
+        best = next(
+            (e for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"),
+            {},
+        )
+        confident = float(best.get("confidence") or 0.0) >= fallback
+        intent = best.get("name", "nlu_fallback") if confident else "nlu_fallback"
     if intent in (FAQ, "nlu_fallback"):
         decision = decide(parse, may_answer=intent == FAQ, thresholds=thresholds)
         return Reply(decision.outcome, decision.articles)
@@ -128,11 +139,12 @@ def evaluate(
     parse: Callable[[str], dict[str, Any]],
     split: str,
     thresholds: Thresholds = THRESHOLDS,
+    fallback: float | None = None,
 ) -> Report:
     report = Report(split)
     for message in messages:
         expect = message.type.expect
-        reply = first_reply(parse(message.text), thresholds)
+        reply = first_reply(parse(message.text), thresholds, fallback)
         outcome = judge(expect, reply)
         among = (
             outcome == "clarified" and expect.kind == "article" and expect.value in reply.articles

@@ -1,5 +1,5 @@
-"""Sentence embeddings from multilingual-e5-small as dense features for DIET and the
-ResponseSelector.
+"""Sentence embeddings from multilingual-e5-small as dense features for the reply
+classifier (bot/nlu/reply_classifier.py).
 
 Why: the Norwegian spaCy pipeline built from NorNE has no word vectors, so without
 this the classifiers only see word and character counts of the training examples. A

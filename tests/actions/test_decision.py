@@ -12,8 +12,11 @@ ANSWER_MARGIN = THRESHOLDS.answer_margin
 SUGGEST = THRESHOLDS.suggest_confidence
 
 
-def faq(ranking, intent_confidence=0.95, intent="faq"):
-    return parse_data("spørsmål", intent, intent_confidence, ranking=ranking)
+def faq(ranking, intent_confidence=0.95, intent="faq", others=()):
+    """A parse with an article ranking and, optionally, other intents' probabilities."""
+    parse = parse_data("spørsmål", intent, intent_confidence, ranking=ranking)
+    parse["intent_ranking"] += [{"name": name, "confidence": p} for name, p in others]
+    return parse
 
 
 def test_a_clear_winner_is_answered():
@@ -22,31 +25,35 @@ def test_a_clear_winner_is_answered():
 
 
 @pytest.mark.parametrize(
-    "ranking",
+    ("ranking", "others"),
     [
-        # confident, but the runner-up is too close: a coin toss between two answers
-        [
-            ("teams_mobile", ANSWER_CONFIDENCE + 0.01),
-            ("teams_not_starting", ANSWER_CONFIDENCE + 0.01 - ANSWER_MARGIN / 2),
-            ("mfa_new_phone", SUGGEST - 0.1),
-        ],
+        # confident, but another kind of reply (other IT) is about as likely: a coin toss
+        (
+            [("teams_mobile", ANSWER_CONFIDENCE + 0.01), ("mfa_new_phone", SUGGEST + 0.01)],
+            [("other_it", ANSWER_CONFIDENCE + 0.01 - ANSWER_MARGIN + 0.005)],
+        ),
         # nothing confident enough on its own
-        [("teams_mobile", ANSWER_CONFIDENCE - 0.001), ("pc_order", SUGGEST - 0.1)],
+        ([("teams_mobile", ANSWER_CONFIDENCE - 0.001), ("pc_order", SUGGEST - 0.1)], []),
     ],
 )
-def test_close_articles_are_offered_as_did_you_mean(ranking):
-    decision = decide(faq(ranking))
+def test_close_replies_are_offered_as_did_you_mean(ranking, others):
+    decision = decide(faq(ranking, others=others))
     assert decision.outcome == "clarify"
     assert decision.article is None
     assert decision.articles[0] == ranking[0][0]
     assert len(decision.articles) <= 3
 
 
-def test_the_margin_is_what_separates_an_answer_from_a_question():
+def test_the_margin_to_the_runner_up_separates_an_answer_from_a_question():
     best = ANSWER_CONFIDENCE + 0.03
-    clear = decide(faq([("a", best), ("b", best - ANSWER_MARGIN - 0.01)]))
-    close = decide(faq([("a", best), ("b", best - ANSWER_MARGIN + 0.01)]))
+    ranking = [("a", best), ("b", SUGGEST)]
+    clear = decide(faq(ranking, others=[("out_of_scope_hr", best - ANSWER_MARGIN - 0.01)]))
+    close = decide(faq(ranking, others=[("out_of_scope_hr", best - ANSWER_MARGIN + 0.01)]))
     assert (clear.outcome, close.outcome) == ("answer", "clarify")
+    if ANSWER_MARGIN > 0.01:
+        # the second article counts as a runner-up just as another intent does
+        second = decide(faq([("a", best), ("b", best - ANSWER_MARGIN + 0.01)]))
+        assert second.outcome == "clarify"
 
 
 def test_nothing_close_is_unsure():
@@ -59,4 +66,7 @@ def test_nothing_close_is_unsure():
 def test_a_fallback_or_unsure_intent_is_never_answered_directly():
     ranking = [("mfa_setup_app", ANSWER_CONFIDENCE + 0.05), ("mfa_new_phone", SUGGEST - 0.1)]
     assert decide(faq(ranking), may_answer=False).outcome == "clarify"
-    assert decide(faq(ranking, intent_confidence=0.3)).outcome == "clarify"
+    # The FallbackClassifier's guess is not a runner-up: the real intents are compared.
+    fell_back = faq(ranking, intent="nlu_fallback", intent_confidence=0.5)
+    assert decide(fell_back).outcome == "answer"
+    assert decide(fell_back, may_answer=False).outcome == "clarify"

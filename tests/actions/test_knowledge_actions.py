@@ -40,15 +40,15 @@ async def test_answers_with_the_selected_article_and_its_source(database, domain
 
 
 async def test_an_unsure_selector_answers_nothing_and_hands_over_to_clarify(database, domain):
-    # Two articles close together: stating either as fact would be a guess.
-    close = THRESHOLDS.answer_confidence
+    # The best article is about as likely as "other IT": stating it would be a guess.
+    close = THRESHOLDS.answer_confidence + 0.01
     message = parse_data(
         "teams på mobilen",
         "faq",
-        ranking=[
-            ("teams_mobile", close + 0.01),
-            ("teams_not_starting", close + 0.01 - THRESHOLDS.answer_margin / 2),
-        ],
+        ranking=[("teams_mobile", close), ("teams_not_starting", THRESHOLDS.suggest_confidence)],
+    )
+    message["intent_ranking"].append(
+        {"name": "other_it", "confidence": close - THRESHOLDS.answer_margin + 0.005}
     )
     messages, events = await run(ActionAnswerArticle(), tracker(message), domain)
     assert messages == []
