@@ -85,7 +85,9 @@ def _time(field: str, value: Any, *, required: bool) -> datetime | None:
         raise NoticeError(field, "must be an ISO 8601 date and time")
     if value.tzinfo is None:
         raise NoticeError(field, "needs a time zone offset, e.g. 2026-12-01T14:00:00+01:00")
-    return value.astimezone(timezone.utc)
+    # Whole minutes, as the staff form shows them: saving an unchanged form then
+    # changes (and audits) nothing.
+    return value.astimezone(timezone.utc).replace(second=0, microsecond=0)
 
 
 def _municipalities(value: Any, content: Catalogue) -> list[str]:
@@ -142,7 +144,7 @@ def _check_whole(notice: Mapping[str, Any], content: Catalogue) -> None:
     if service.named and not notice.get("system_name"):
         raise NoticeError("system_name", f"name the system for service {service.id!r}")
     end = notice.get("expected_end_at")
-    if end is not None and _utc(end) <= _utc(notice["starts_at"]):
+    if end is not None and as_utc(end) <= as_utc(notice["starts_at"]):
         raise NoticeError("expected_end_at", "must be after starts_at")
 
 
@@ -229,7 +231,7 @@ def municipalities_of(notice: Notice) -> list[str]:
 def is_overdue(notice: Notice, now: datetime | None = None) -> bool:
     """Active past its expected end: flagged for staff, still shown to users."""
     end = notice.expected_end_at
-    return notice.status == ACTIVE and end is not None and _utc(end) < _utc(now or utcnow())
+    return notice.status == ACTIVE and end is not None and as_utc(end) < as_utc(now or utcnow())
 
 
 def get_notice(session: Session, notice_id: int) -> Notice | None:
@@ -240,21 +242,21 @@ def all_notices(session: Session) -> list[Notice]:
     """Active first, then planned, then resolved; newest start first within each."""
     order = {status: rank for rank, status in enumerate((ACTIVE, "planlagt", RESOLVED))}
     notices = list(session.execute(select(Notice)).scalars())
-    return sorted(notices, key=lambda n: (order.get(n.status, 9), -_utc(n.starts_at).timestamp()))
+    return sorted(notices, key=lambda n: (order.get(n.status, 9), -as_utc(n.starts_at).timestamp()))
 
 
 def active_notices(
     session: Session, municipality: str | None = None, now: datetime | None = None
 ) -> list[Notice]:
     """The active notices that have started, for one municipality (None: every one)."""
-    now = _utc(now or utcnow())
+    now = as_utc(now or utcnow())
     rows = session.execute(
         select(Notice).where(Notice.status == ACTIVE).order_by(Notice.starts_at.desc())
     ).scalars()
     return [
         n
         for n in rows
-        if _utc(n.starts_at) <= now
+        if as_utc(n.starts_at) <= now
         and (municipality is None or municipality in municipalities_of(n))
     ]
 
@@ -279,14 +281,14 @@ def linked_ticket_ids(session: Session, notice: Notice) -> list[int]:
     )
 
 
-def _utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     # SQLite returns naive datetimes; we store UTC.
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 def _same(old: Any, new: Any) -> bool:
     if isinstance(old, datetime) and isinstance(new, datetime):
-        return _utc(old) == _utc(new)
+        return as_utc(old) == as_utc(new)
     return bool(old == new)
 
 
@@ -294,7 +296,7 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return _utc(value).isoformat()
+        return as_utc(value).isoformat()
     if isinstance(value, list):
         return ", ".join(value)
     return str(value)
