@@ -9,6 +9,7 @@ outage notice can concern, the e-mail domain of each municipality, and the artic
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,7 @@ class Catalogue:
     articles: dict[str, Article]
     notice_services: dict[str, NoticeService] = field(default_factory=dict)
     email_domains: dict[str, str] = field(default_factory=dict)
+    status_article: str | None = None
 
     @classmethod
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Catalogue:
@@ -109,14 +111,24 @@ class Catalogue:
                     path=path,
                     field="email_domains",
                 )
+        articles = load_articles(directory, article_topics)
+        status_article = data.get("status_article")
+        if status_article is not None and status_article not in articles:
+            # A knowledge folder with only some articles (a test, a pilot) still loads;
+            # status questions then get no notice list of their own.
+            logging.getLogger(__name__).warning(
+                "%s: status_article %r is not an article; ignored", path, status_article
+            )
+            status_article = None
         return cls(
             topics=topics,
             default_topic=data["default_topic"],
             services=dict(data["services"]),
             municipalities={k: tuple(v) for k, v in data["municipalities"].items()},
-            articles=load_articles(directory, article_topics),
+            articles=articles,
             notice_services=notice_services,
             email_domains=email_domains,
+            status_article=status_article,
         )
 
     # --- derived -------------------------------------------------------------
