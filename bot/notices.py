@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.content.catalogue import Catalogue, catalogue
-from bot.models import NOTICE_STATUSES, Notice, NoticeAudit, NoticeTicket, utcnow
+from bot.models import NOTICE_STATUSES, Notice, NoticeAudit, NoticeTicket, Ticket, utcnow
 
 MAX_TITLE_LENGTH = 200
 # A notice is read in a chat bubble: a few sentences, not a report.
@@ -279,6 +279,41 @@ def linked_ticket_ids(session: Session, notice: Notice) -> list[int]:
             .order_by(NoticeTicket.ticket_id)
         ).scalars()
     )
+
+
+def link_ticket(
+    session: Session, ticket: Ticket, content: Catalogue | None = None
+) -> Notice | None:
+    """Link a new ticket to the active notice about its topic and municipality, if any.
+
+    A ticket reported during an outage of what it is about is most likely that outage:
+    staff see it on the notice's page. A ticket links to at most one notice (the
+    newest); a ticket already linked (a resent confirmation) keeps its link.
+    """
+    content = content or catalogue()
+    already = session.execute(
+        select(NoticeTicket.id).where(NoticeTicket.ticket_id == ticket.id)
+    ).first()
+    if already is not None:
+        return None
+    for notice in active_notices(session, ticket.municipality):
+        service = content.notice_services.get(notice.service)
+        if service is not None and service.concerns(ticket.category):
+            now = utcnow()
+            session.add(NoticeTicket(notice_id=notice.id, ticket_id=ticket.id, linked_at=now))
+            session.add(
+                NoticeAudit(
+                    notice_id=notice.id,
+                    at=now,
+                    actor="rakel",
+                    action="linked",
+                    field="ticket",
+                    new_value=ticket.public_id,
+                )
+            )
+            session.flush()
+            return notice
+    return None
 
 
 def as_utc(value: datetime) -> datetime:

@@ -151,3 +151,57 @@ def test_future_start_is_not_active_yet(database):
         database, starts_at=datetime.now(timezone.utc) + timedelta(hours=1), expected_end_at=None
     )
     assert database.run(lambda s: notices.active_notices(s)) == []
+
+
+FILLED = {
+    "ticket_description": "Teams-møtene mine starter ikke",
+    "ticket_municipality": "Molde",
+    "ticket_priority": "hoy",
+    "ticket_contact": "kari@molde.kommune.example",
+    "ticket_confirmed": True,
+    "ticket_category": "teams",
+}
+
+
+async def create_ticket(domain, slots):
+    from bot.actions.tickets import ActionCreateTicket
+
+    dispatcher = CollectingDispatcher()
+    await ActionCreateTicket().run(
+        dispatcher, tracker(parse_data("ja", "affirm"), slots=slots), domain
+    )
+    return dispatcher.messages
+
+
+async def test_a_ticket_during_a_notice_about_its_topic_is_linked_to_it(database, domain):
+    teams = publish(database, title="Teams er nede")
+    publish(database, title="Visma er nede", service="visma")
+    messages = await create_ticket(domain, FILLED)
+    assert messages[0]["response"] == "utter_ticket_created"
+    stored = database.run(lambda s: notices.get_notice(s, teams.id))
+    assert database.run(lambda s: notices.linked_ticket_ids(s, stored)) == [1]
+    audit = database.run(lambda s: notices.history(s, stored))
+    assert (audit[-1].actor, audit[-1].action, audit[-1].new_value) == (
+        "rakel",
+        "linked",
+        messages[0]["ticket_id"],
+    )
+    # The same confirmation again is the same ticket, still linked once.
+    await create_ticket(domain, FILLED)
+    assert database.run(lambda s: notices.linked_ticket_ids(s, stored)) == [1]
+
+
+async def test_a_ticket_about_another_topic_or_municipality_is_not_linked(database, domain):
+    teams = publish(database, title="Teams er nede", municipalities=["Rauma"])
+    await create_ticket(domain, FILLED)  # Molde
+    await create_ticket(
+        domain,
+        {
+            **FILLED,
+            "ticket_municipality": "Rauma",
+            "ticket_category": "pc_replacement",
+            "ticket_description": "PC-en min er ødelagt",
+        },
+    )
+    stored = database.run(lambda s: notices.get_notice(s, teams.id))
+    assert database.run(lambda s: notices.linked_ticket_ids(s, stored)) == []
