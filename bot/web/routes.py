@@ -11,6 +11,7 @@ from bot.web import (
     health,
     nlu_views,
     notice_api,
+    notice_banner,
     notice_views,
     person_views,
     review,
@@ -69,5 +70,7 @@ def setup(app: web.Application) -> None:
 
     # The intranet web widget (bot/web/widget.py).
     r.add_get("/widget/demo", widget.demo)
+    # Before /widget/{name}, which would take "notices" for a file name.
+    r.add_get("/widget/notices", notice_banner.banner)
     r.add_get("/widget/{name}", widget.asset)
     r.add_post("/widget/token", widget.token)

@@ -97,3 +97,30 @@ async def test_the_notice_pages_are_labelled_and_axe_clean(page, database):
         assert unlabelled == [], path
         assert await serious_violations(page) == [], path
     await expect(page.get_by_role("status").first).to_contain_text("Forfalt")
+
+
+async def test_the_widget_shows_active_notices_in_a_status_banner(page, database):
+    database.run(lambda s: notices.create_notice(s, ADMIN, notice_values(title="Teams er nede")))
+    database.run(
+        lambda s: notices.create_notice(
+            s, ADMIN, notice_values(title="Planlagt arbeid", status="planlagt")
+        )
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto("/widget/demo")
+    await page.get_by_role("button", name="Spør 'o Rakel").click()
+    banner = page.locator(".rakel-banner[role=status]")
+    await expect(banner).to_contain_text("Driftsmelding: Teams er nede")
+    await expect(banner).to_contain_text("Forventet løst:")
+    await expect(banner).not_to_contain_text("Planlagt arbeid")
+    assert await banner.get_attribute("aria-live") == "polite"
+    assert await serious_violations(page) == []
+    assert errors == []
+
+
+async def test_the_widget_shows_no_banner_without_notices(page, database):
+    await page.goto("/widget/demo")
+    await page.get_by_role("button", name="Spør 'o Rakel").click()
+    await expect(page.locator("#rakel-panel")).to_have_attribute("data-notices", "0")
+    await expect(page.locator(".rakel-banner")).to_be_hidden()
