@@ -310,3 +310,24 @@ class NoticeTicket(Base):
         Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, unique=True
     )
     linked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class NoticeShown(Base):
+    """A notice Rakel told in a conversation, for the statistics page.
+
+    The conversation is kept only as the SHA-256 digest of its id: enough to count
+    conversations and to match them to tickets, without another copy of who asked.
+    """
+
+    __tablename__ = "notice_shown"
+
+    id = Column(Integer, primary_key=True)
+    notice_id = Column(
+        Integer, ForeignKey("notices.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    conversation_sha256 = Column(String(64), nullable=False, index=True)
+    shown_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    # Rasa's id of the user message answered; a retried action call finds its row.
+    message_id = Column(String(64), nullable=True)
+
+    __table_args__ = (UniqueConstraint("notice_id", "message_id"),)

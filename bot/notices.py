@@ -10,17 +10,27 @@ Which services and municipalities exist is the content catalogue's
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Mapping
-from datetime import datetime, timezone
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.content.catalogue import Catalogue, catalogue
-from bot.models import NOTICE_STATUSES, Notice, NoticeAudit, NoticeTicket, Ticket, utcnow
+from bot.models import (
+    NOTICE_STATUSES,
+    Notice,
+    NoticeAudit,
+    NoticeShown,
+    NoticeTicket,
+    Ticket,
+    utcnow,
+)
 
 MAX_TITLE_LENGTH = 200
 # A notice is read in a chat bubble: a few sentences, not a report.
@@ -314,6 +324,86 @@ def link_ticket(
             session.flush()
             return notice
     return None
+
+
+# "No ticket within 24 hours": a conversation counts once this much time has passed.
+TICKET_WINDOW = timedelta(hours=24)
+
+
+def conversation_digest(conversation_id: str) -> str:
+    return hashlib.sha256(conversation_id.encode("utf-8")).hexdigest()
+
+
+def record_shown(
+    session: Session,
+    notice_ids: Iterable[int],
+    conversation_id: str,
+    message_id: str | None,
+    at: datetime | None = None,
+) -> None:
+    """Rakel told these notices in this conversation; a retried call adds nothing."""
+    at = at or utcnow()
+    digest = conversation_digest(conversation_id)
+    for notice_id in notice_ids:
+        if (
+            message_id is not None
+            and session.execute(
+                select(NoticeShown.id).where(
+                    NoticeShown.notice_id == notice_id, NoticeShown.message_id == message_id
+                )
+            ).first()
+        ):
+            continue
+        session.add(
+            NoticeShown(
+                notice_id=notice_id, conversation_sha256=digest, shown_at=at, message_id=message_id
+            )
+        )
+    session.flush()
+
+
+@dataclass(frozen=True)
+class NoticeFigures:
+    notice: Notice
+    conversations: int  # conversations it was shown in
+    settled: int  # of those, shown at least TICKET_WINDOW ago
+    without_ticket: int  # of the settled, no ticket from that conversation within the window
+    tickets: int  # tickets linked to it
+
+
+def figures(session: Session, now: datetime | None = None) -> list[NoticeFigures]:
+    """Per notice (as all_notices orders them): the statistics page's measures."""
+    now = as_utc(now or utcnow())
+    first_shown: dict[int, dict[str, datetime]] = {}
+    for notice_id, digest, at in session.execute(
+        select(NoticeShown.notice_id, NoticeShown.conversation_sha256, NoticeShown.shown_at)
+    ):
+        seen = first_shown.setdefault(notice_id, {})
+        at = as_utc(at)
+        if digest not in seen or at < seen[digest]:
+            seen[digest] = at
+    earliest = min((at for seen in first_shown.values() for at in seen.values()), default=now)
+    ticket_times: dict[str, list[datetime]] = {}
+    for conversation_id, created in session.execute(
+        select(Ticket.conversation_id, Ticket.created_at).where(Ticket.created_at >= earliest)
+    ):
+        ticket_times.setdefault(conversation_digest(conversation_id), []).append(as_utc(created))
+    linked: dict[int, int] = {}
+    for (notice_id,) in session.execute(select(NoticeTicket.notice_id)):
+        linked[notice_id] = linked.get(notice_id, 0) + 1
+    result = []
+    for notice in all_notices(session):
+        seen = first_shown.get(notice.id, {})
+        settled = {d: at for d, at in seen.items() if at + TICKET_WINDOW <= now}
+        without = sum(
+            1
+            for digest, at in settled.items()
+            if not any(at <= t <= at + TICKET_WINDOW for t in ticket_times.get(digest, []))
+        )
+        result.append(
+            NoticeFigures(notice, len(seen), len(settled), without, linked.get(notice.id, 0))
+        )
+    return result
 
 
 def as_utc(value: datetime) -> datetime:

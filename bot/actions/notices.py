@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import notices
 from bot.actions import services
-from bot.actions.nlu import latest_entity
+from bot.actions.nlu import latest_entity, latest_message_id
 from bot.actions.tickets import identity
 from bot.content.articles import Article
 from bot.models import Notice
@@ -86,6 +86,7 @@ async def announce(dispatcher: CollectingDispatcher, tracker: Tracker, article: 
     """Utter the notices that belong before `article` (nothing when none do)."""
     content = services.catalogue()
     active = await _active(tracker)
+    told: list[int] = []
     if article.id == content.status_article:
         if active is None:
             dispatcher.utter_message(response="utter_notices_unavailable")
@@ -95,9 +96,17 @@ async def announce(dispatcher: CollectingDispatcher, tracker: Tracker, article: 
             dispatcher.utter_message(response="utter_notices_intro")
             for notice in active:
                 dispatcher.utter_message(response="utter_notice", **_variables(notice))
-        return
-    for notice in active or []:
-        service = content.notice_services.get(notice.service)
-        if service is not None and service.concerns(article.topic):
-            dispatcher.utter_message(response="utter_notice_first", **_variables(notice))
-            return
+                told.append(notice.id)
+    else:
+        for notice in active or []:
+            service = content.notice_services.get(notice.service)
+            if service is not None and service.concerns(article.topic):
+                dispatcher.utter_message(response="utter_notice_first", **_variables(notice))
+                told.append(notice.id)
+                break
+    if told:
+        message_id = latest_message_id(tracker)
+        await services.record_safely(
+            lambda s: notices.record_shown(s, told, tracker.sender_id, message_id),
+            "the notices shown",
+        )

@@ -205,3 +205,11 @@ async def test_a_ticket_about_another_topic_or_municipality_is_not_linked(databa
     )
     stored = database.run(lambda s: notices.get_notice(s, teams.id))
     assert database.run(lambda s: notices.linked_ticket_ids(s, stored)) == []
+
+
+async def test_a_told_notice_is_recorded_for_the_statistics(database, domain):
+    teams = publish(database, title="Teams er nede")
+    await answer(domain, "teams starter ikke", "teams_not_starting")
+    await answer(domain, "pc-en min er ødelagt", "pc_broken")
+    [f] = database.run(lambda s: notices.figures(s))
+    assert (f.notice.id, f.conversations) == (teams.id, 1)

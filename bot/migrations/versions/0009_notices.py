@@ -1,4 +1,4 @@
-"""outage notices (driftsmeldinger), their audit trail and the tickets linked to them
+"""outage notices (driftsmeldinger), their audit trail, linked tickets and showings
 
 Revision ID: 0009
 Revises: 0008
@@ -80,9 +80,36 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_notice_tickets_notice_id"), ["notice_id"], unique=False
         )
+    op.create_table(
+        "notice_shown",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("conversation_sha256", sa.String(length=64), nullable=False),
+        sa.Column("shown_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("message_id", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["notice_id"],
+            ["notices.id"],
+            name=op.f("fk_notice_shown_notice_id_notices"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_shown")),
+        sa.UniqueConstraint("notice_id", "message_id", name=op.f("uq_notice_shown_notice_id")),
+    )
+    with op.batch_alter_table("notice_shown", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notice_shown_conversation_sha256"), ["conversation_sha256"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_notice_shown_notice_id"), ["notice_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notice_shown_shown_at"), ["shown_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notice_shown", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notice_shown_shown_at"))
+        batch_op.drop_index(batch_op.f("ix_notice_shown_notice_id"))
+        batch_op.drop_index(batch_op.f("ix_notice_shown_conversation_sha256"))
+    op.drop_table("notice_shown")
     with op.batch_alter_table("notice_tickets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notice_tickets_notice_id"))
     op.drop_table("notice_tickets")
