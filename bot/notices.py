@@ -106,7 +106,7 @@ def _municipalities(value: Any, content: Catalogue) -> list[str]:
         return known
     if not isinstance(value, list) or not value:
         raise NoticeError("municipalities", f"one or more of {', '.join(known)}, or 'alle'")
-    unknown = [name for name in value if name not in known]
+    unknown = [name for name in value if not isinstance(name, str) or name not in known]
     if unknown:
         raise NoticeError(
             "municipalities", f"unknown {unknown[0]!r}; one or more of {', '.join(known)}"
@@ -132,7 +132,7 @@ def _clean(values: Mapping[str, Any], content: Catalogue) -> dict[str, Any]:
         elif name == "system_name":
             clean[name] = _plain_text(name, value, MAX_SYSTEM_NAME_LENGTH, required=False)
         elif name == "service":
-            if value not in content.notice_services:
+            if not isinstance(value, str) or value not in content.notice_services:
                 raise NoticeError(name, f"must be one of {', '.join(content.notice_services)}")
             clean[name] = value
         elif name == "municipalities":
@@ -142,7 +142,7 @@ def _clean(values: Mapping[str, Any], content: Catalogue) -> dict[str, Any]:
         elif name == "expected_end_at":
             clean[name] = _time(name, value, required=False)
         elif name == "status":
-            if value not in NOTICE_STATUSES:
+            if not isinstance(value, str) or value not in NOTICE_STATUSES:
                 raise NoticeError(name, f"must be one of {', '.join(NOTICE_STATUSES)}")
             clean[name] = value
     return clean
@@ -244,7 +244,13 @@ def is_overdue(notice: Notice, now: datetime | None = None) -> bool:
     return notice.status == ACTIVE and end is not None and as_utc(end) < as_utc(now or utcnow())
 
 
+# Database integer ids are 32-bit on PostgreSQL; a larger number is no notice.
+MAX_ID = 2**31 - 1
+
+
 def get_notice(session: Session, notice_id: int) -> Notice | None:
+    if not 0 < notice_id <= MAX_ID:
+        return None
     return session.get(Notice, notice_id)
 
 

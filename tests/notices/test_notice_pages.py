@@ -320,3 +320,30 @@ async def test_api_responses_match_the_openapi_document(client, database):
     listing = await (await client.get("/api/notices")).json()
     check(listing, "NoticeList")
     validate(api_body(), {"$ref": "#/components/schemas/NoticeInput"}, resolver=resolver)
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"service": ["teams"]}, "service"),
+        ({"status": ["aktiv"]}, "status"),
+        ({"municipalities": [{"navn": "Molde"}]}, "municipalities"),
+        ({"title": 42}, "title"),
+        ({"starts_at": 1_790_000_000}, "starts_at"),
+    ],
+)
+async def test_api_refuses_values_of_the_wrong_type_without_a_server_error(
+    client, database, body, field
+):
+    await login(client)
+    response = await client.post("/api/notices", json=api_body(**body))
+    assert response.status == 400
+    assert (await response.json())["field"] == field
+    assert count(database, Notice) == 0
+
+
+async def test_a_notice_number_beyond_the_database_range_is_not_found(client, database):
+    await login(client)
+    huge = "9" * 30
+    assert (await client.get(f"/api/notices/{huge}")).status == 404
+    assert (await client.get(f"/staff/notices/{huge}")).status == 404
