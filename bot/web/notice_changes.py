@@ -17,8 +17,10 @@ from multidict import MultiMapping
 from sqlalchemy.orm import Session
 
 from bot import notices
-from bot.models import Notice
+from bot.models import Notice, Ticket
 from bot.notices import ACTIVE, NoticeError
+from bot.tickets.repository import CLOSED_STATUSES
+from bot.web import ticket_changes
 from bot.web.staff_base import StaffIdentity
 
 # The pages' <input type="datetime-local"> is the staff member's wall clock.
@@ -45,6 +47,21 @@ def update(
 ) -> Notice:
     _check_may(staff, notice.status, changes.get("status", notice.status))
     return notices.update_notice(session, notice, staff.username, changes)
+
+
+def resolve_linked_tickets(session: Session, staff: StaffIdentity, notice: Notice) -> int:
+    """Set every open ticket linked to a resolved notice to "løst", audited per ticket
+    as the staff member's change; returns how many changed. Only once the notice is
+    resolved: while it is active, a linked ticket may still be a different fault."""
+    if notice.status != notices.RESOLVED:
+        raise NoticeError("status", "resolve the notice before its tickets")
+    changed = 0
+    for ticket_id in notices.linked_ticket_ids(session, notice):
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is not None and ticket.status not in CLOSED_STATUSES:
+            ticket_changes.update_ticket(session, ticket, staff.username, {"status": "lost"})
+            changed += 1
+    return changed
 
 
 def _local_time(field: str, value: str) -> str | None:

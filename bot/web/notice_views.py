@@ -117,6 +117,9 @@ async def notice_update(request: web.Request) -> web.Response:
         notice = notices.get_notice(session, notice_id)
         if notice is None:
             return None
+        if form.get("only") == "tickets":
+            notice_changes.resolve_linked_tickets(session, staff, notice)
+            return notice
         changes = (
             {"status": str(form.get("status", ""))}
             if form.get("only") == "status"

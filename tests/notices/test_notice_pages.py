@@ -347,3 +347,48 @@ async def test_a_notice_number_beyond_the_database_range_is_not_found(client, da
     huge = "9" * 30
     assert (await client.get(f"/api/notices/{huge}")).status == 404
     assert (await client.get(f"/staff/notices/{huge}")).status == 404
+
+
+async def test_staff_close_the_linked_tickets_of_a_resolved_notice(client, database):
+    from bot.models import NoticeTicket, Ticket, TicketAudit
+    from tests.support.staff import make_ticket
+
+    await login(client, AGENT, AGENT_PASSWORD)
+    notice = database.run(lambda s: notices.create_notice(s, ADMIN, notice_values()))
+    open_id = make_ticket(database, status="under_arbeid")
+    closed_id = make_ticket(database, status="lukket")
+    for public_id in (open_id, closed_id):
+        database.run(
+            lambda s, p=public_id: s.add(
+                NoticeTicket(
+                    notice_id=notice.id,
+                    ticket_id=s.query(Ticket.id).filter(Ticket.public_id == p).scalar(),
+                )
+            )
+        )
+    path = f"/staff/notices/{notice.id}"
+    csrf = await token(client, path)
+    # While the notice is active a linked ticket may be another fault: refused.
+    early = await client.post(path, data={"csrf_token": csrf, "only": "tickets"})
+    assert early.status == 400
+    database.run(
+        lambda s: notices.update_notice(
+            s, notices.get_notice(s, notice.id), ADMIN, {"status": "lost"}
+        )
+    )
+    page = await (await client.get(path)).text()
+    assert "Sett alle koblede saker som løst" in page
+    done = await client.post(
+        path, data={"csrf_token": csrf, "only": "tickets"}, allow_redirects=False
+    )
+    assert done.status == 303
+    statuses = database.run(lambda s: dict(s.query(Ticket.public_id, Ticket.status).all()))
+    assert statuses == {open_id: "lost", closed_id: "lukket"}
+    audit = database.run(
+        lambda s: (
+            s.query(TicketAudit.actor, TicketAudit.field, TicketAudit.new_value)
+            .filter(TicketAudit.action == "changed")
+            .all()
+        )
+    )
+    assert audit == [(AGENT, "status", "lost")]
