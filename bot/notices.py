@@ -261,6 +261,15 @@ def all_notices(session: Session) -> list[Notice]:
     return sorted(notices, key=lambda n: (order.get(n.status, 9), -as_utc(n.starts_at).timestamp()))
 
 
+def overdue_for(session: Session, username: str, now: datetime | None = None) -> list[Notice]:
+    """The active notices this staff member created whose expected end has passed:
+    the reminder on their queue page, until they extend or resolve them."""
+    rows = session.execute(
+        select(Notice).where(Notice.status == ACTIVE, Notice.created_by == username)
+    ).scalars()
+    return [n for n in rows if is_overdue(n, now)]
+
+
 def active_notices(
     session: Session, municipality: str | None = None, now: datetime | None = None
 ) -> list[Notice]:

@@ -392,3 +392,19 @@ async def test_staff_close_the_linked_tickets_of_a_resolved_notice(client, datab
         )
     )
     assert audit == [(AGENT, "status", "lost")]
+
+
+async def test_the_owner_of_an_overdue_notice_is_reminded_on_the_queue_page(client, database):
+    start = datetime.now(timezone.utc) - timedelta(hours=3)
+    overdue = notice_values(
+        title="Forfalt Teams", starts_at=start, expected_end_at=start + timedelta(hours=1)
+    )
+    database.run(lambda s: notices.create_notice(s, ADMIN, overdue))
+    database.run(lambda s: notices.create_notice(s, ADMIN, notice_values(title="I rute")))
+    await login(client)
+    queue = await (await client.get("/staff/")).text()
+    assert "Påminnelse: disse driftsmeldingene dine" in queue
+    assert "Forfalt Teams" in queue and "I rute" not in queue
+    client.session.cookie_jar.clear()
+    await login(client, AGENT, AGENT_PASSWORD)  # not theirs: no reminder
+    assert "Påminnelse" not in await (await client.get("/staff/")).text()
