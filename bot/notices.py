@@ -296,6 +296,15 @@ def history(session: Session, notice: Notice) -> list[NoticeAudit]:
     )
 
 
+def notice_of_ticket(session: Session, ticket_id: int) -> Notice | None:
+    """The notice a ticket is linked to, if any."""
+    return session.execute(
+        select(Notice)
+        .join(NoticeTicket, NoticeTicket.notice_id == Notice.id)
+        .where(NoticeTicket.ticket_id == ticket_id)
+    ).scalar_one_or_none()
+
+
 def linked_ticket_ids(session: Session, notice: Notice) -> list[int]:
     return list(
         session.execute(

@@ -99,6 +99,9 @@ async def _render_ticket(
         "ticket.html",
         {
             "ticket": ticket,
+            "notice": await request.app[DATABASE].run_async(
+                lambda s: notices.notice_of_ticket(s, ticket.id)
+            ),
             "notes": notes,
             "audit": audit,
             "turns": read_transcript(ticket.transcript),

@@ -408,3 +408,25 @@ async def test_the_owner_of_an_overdue_notice_is_reminded_on_the_queue_page(clie
     client.session.cookie_jar.clear()
     await login(client, AGENT, AGENT_PASSWORD)  # not theirs: no reminder
     assert "Påminnelse" not in await (await client.get("/staff/")).text()
+
+
+async def test_the_ticket_page_names_its_notice(client, database):
+    from bot.models import NoticeTicket, Ticket
+    from tests.support.staff import make_ticket
+
+    notice = database.run(lambda s: notices.create_notice(s, ADMIN, notice_values()))
+    linked, alone = make_ticket(database), make_ticket(database)
+    database.run(
+        lambda s: s.add(
+            NoticeTicket(
+                notice_id=notice.id,
+                ticket_id=s.query(Ticket.id).filter(Ticket.public_id == linked).scalar(),
+            )
+        )
+    )
+    await login(client)
+    page = await (await client.get(f"/staff/tickets/{linked}")).text()
+    assert f'<a href="/staff/notices/{notice.id}">Teams er nede</a> (Aktiv)' in page
+    assert (
+        "<dt>Driftsmelding</dt>" not in await (await client.get(f"/staff/tickets/{alone}")).text()
+    )
