@@ -38,9 +38,13 @@ _ADDRESS_FIELDS = ("upn", "email", "id")
 
 
 def user_municipality(tracker: Tracker) -> str | None:
-    """The user's municipality: identity domain, else the conversation, else None."""
+    """The user's municipality: the identity's own (the widget token may carry it) or its
+    address's domain, else the conversation, else None."""
     found = identity(tracker) or {}
     content = services.catalogue()
+    # The intranet's token may say where the user works (bot/channels/widget_token.py).
+    if found.get("municipality") in content.municipalities:
+        return str(found["municipality"])
     for name in _ADDRESS_FIELDS:
         value = found.get(name)
         municipality = content.municipality_of_address(value if isinstance(value, str) else None)

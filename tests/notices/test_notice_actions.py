@@ -213,3 +213,18 @@ async def test_a_told_notice_is_recorded_for_the_statistics(database, domain):
     await answer(domain, "pc-en min er ødelagt", "pc_broken")
     [f] = database.run(lambda s: notices.figures(s))
     assert (f.notice.id, f.conversations) == (teams.id, 1)
+
+
+def test_the_widget_tokens_municipality_names_the_users_municipality(database):
+    message_tracker = tracker(
+        parse_data("er det bare meg?", "faq", article="sd_outages"),
+        sender="intranet:kari",
+        channel="socketio",
+    )
+    message_tracker.events[-1]["metadata"] = {
+        "rakel_identity": {"id": "kari", "source": "intranet", "municipality": "Aukra"}
+    }
+    assert user_municipality(message_tracker) == "Aukra"
+    # A value the catalogue does not know is ignored, not trusted.
+    message_tracker.events[-1]["metadata"]["rakel_identity"]["municipality"] = "Oslo"
+    assert user_municipality(message_tracker) is None

@@ -49,3 +49,23 @@ async def test_only_the_widgets_origins_may_read_it_cross_origin(client, setting
     assert ok.headers["Access-Control-Allow-Origin"] == allowed
     other = await client.get("/widget/notices", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+async def test_the_widget_token_may_carry_the_users_municipality(client):
+    from bot.channels import widget_token
+    from bot.web.keys import SETTINGS
+
+    app = client.server.app
+
+    auth = {"Authorization": f"Bearer {app[SETTINGS].secret('widget_issuer_key')}"}
+    refused = await client.post(
+        "/widget/token", json={"user_id": "kari", "municipality": "Oslo"}, headers=auth
+    )
+    assert refused.status == 400
+    assert "municipality must be one of Aukra" in (await refused.json())["error"]
+    issued = await client.post(
+        "/widget/token", json={"user_id": "kari", "municipality": "Rauma"}, headers=auth
+    )
+    token = (await issued.json())["token"]
+    found = widget_token.identity(app[SETTINGS].secret("widget_key"), token, 3600)
+    assert (found["id"], found["municipality"]) == ("kari", "Rauma")
