@@ -132,3 +132,21 @@ def test_a_resolved_notice_is_no_longer_told(rakel, desk, user: RestClient):
         f"{desk.web_url}/api/notices/{notice['id']}", json={"status": "lost"}, timeout=30
     ).raise_for_status()
     assert title not in user.reply("er det driftsproblemer nå?")
+
+
+def test_a_ticket_reported_during_a_notice_is_linked_to_it(rakel, desk, user: RestClient):
+    title = f"Teams-brudd {uuid.uuid4().hex[:6]}"
+    notice = desk.publish(title=title, service="teams")
+    texts = user.texts("kameraet virker ikke i teams")
+    assert texts[0].startswith(f"Kjent feil nå: {title}."), texts
+    assert texts[-1] == "Hjalp dette?"
+    user.texts("/deny")  # ... offers a ticket
+    user.texts("/affirm")  # ... asks for the municipality
+    user.texts('/inform{"municipality": "Molde"}')
+    user.texts('/inform{"priority": "hoy"}')
+    user.texts("kari.nordmann@molde.kommune.example")
+    done = " ".join(user.texts("/affirm"))
+    match = re.search(r"RAK-\d+", done)
+    assert match, done
+    linked = desk.http.get(f"{desk.web_url}/api/notices/{notice['id']}", timeout=30).json()
+    assert linked["tickets"] == [match.group(0)]
