@@ -247,3 +247,87 @@ class PersonDataAudit(Base):
     reason = Column(Text, nullable=True)
     tickets = Column(Text, nullable=True)  # "RAK-1001, RAK-1002"
     counts = Column(Text, nullable=False)  # JSON: rows per table
+
+
+# --- outage notices (driftsmeldinger) ------------------------------------------
+# Status codes are ASCII like the tickets'; "lost" is "løst". Only "aktiv" notices
+# reach users; a passed expected end never changes the status (bot/notices.py).
+NOTICE_STATUSES = ("planlagt", "aktiv", "lost")
+
+
+class Notice(Base):
+    """An outage or planned maintenance the service desk tells users about.
+
+    `service` is a key of the catalogue's notice_services; `system_name` names the
+    system when that service is a free-text one (a fagsystem). `municipalities` is a
+    JSON list of the catalogue's municipality names (all of them for "alle").
+    """
+
+    __tablename__ = "notices"
+
+    id = Column(Integer, primary_key=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_by = Column(String(128), nullable=False)
+    title = Column(String(200), nullable=False)
+    text = Column(Text, nullable=False)
+    service = Column(String(32), nullable=False, index=True)
+    system_name = Column(String(128), nullable=True)
+    municipalities = Column(Text, nullable=False)
+    starts_at = Column(DateTime(timezone=True), nullable=False)
+    expected_end_at = Column(DateTime(timezone=True), nullable=True)
+    status = Column(String(16), nullable=False, default="planlagt", index=True)
+    resolved_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class NoticeAudit(Base):
+    """One change to a notice: who, when, what field, from what to what."""
+
+    __tablename__ = "notice_audit"
+
+    id = Column(Integer, primary_key=True)
+    notice_id = Column(
+        Integer, ForeignKey("notices.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    actor = Column(String(128), nullable=False)
+    action = Column(String(32), nullable=False)  # created | changed | linked
+    field = Column(String(64), nullable=True)
+    old_value = Column(Text, nullable=True)
+    new_value = Column(Text, nullable=True)
+
+
+class NoticeTicket(Base):
+    """A ticket reported during a notice, about its service; a ticket has at most one."""
+
+    __tablename__ = "notice_tickets"
+
+    id = Column(Integer, primary_key=True)
+    notice_id = Column(
+        Integer, ForeignKey("notices.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    ticket_id = Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    linked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class NoticeShown(Base):
+    """A notice Rakel told in a conversation, for the statistics page.
+
+    The conversation is kept only as the SHA-256 digest of its id: enough to count
+    conversations and to match them to tickets, without another copy of who asked.
+    """
+
+    __tablename__ = "notice_shown"
+
+    id = Column(Integer, primary_key=True)
+    notice_id = Column(
+        Integer, ForeignKey("notices.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    conversation_sha256 = Column(String(64), nullable=False, index=True)
+    shown_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    # Rasa's id of the user message answered; a retried action call finds its row.
+    message_id = Column(String(64), nullable=True)
+
+    __table_args__ = (UniqueConstraint("notice_id", "message_id"),)

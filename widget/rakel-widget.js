@@ -4,12 +4,15 @@
  * Plain browser JavaScript on socket.io-client v4 (served next to this file); speaks
  * Rasa's socket.io channel (bot/channels/socketio.py). Configuration comes from the
  * script tag: data-rasa-url (required), data-token (optional identity token from
- * POST /widget/token), data-socket-path (default /socket.io).
+ * POST /widget/token), data-socket-path (default /socket.io), data-municipality
+ * (optional: the page's municipality, for the outage banner).
  *
  * Safety: bot and user text is only ever inserted with textContent; links are built
  * as elements, only for http(s) URLs, with rel="noopener noreferrer".
  * Accessibility: labelled controls, a role="log" live region for new messages, a
  * role="status" region for connection notices, buttons for every action, Escape closes.
+ * Outage notices (GET /widget/notices on the server this file came from) fill a
+ * role="status" banner at the top of the panel, so screen readers announce them.
  */
 (function () {
   "use strict";
@@ -30,7 +33,9 @@
       "eller kontakt Kundeservice.",
     notSent: "Meldingen ble ikke sendt fordi Rakel ikke er tilgjengelig. Prøv igjen om litt.",
     reconnected: "Rakel er tilgjengelig igjen.",
-    missingLibrary: "Spør 'o Rakel kunne ikke lastes. Kontakt Kundeservice."
+    missingLibrary: "Spør 'o Rakel kunne ikke lastes. Kontakt Kundeservice.",
+    noticeLabel: "Driftsmelding",
+    expectedEnd: "Forventet løst:"
   };
   var STORE = "rakel-widget:";
 
@@ -38,7 +43,10 @@
   var config = {
     rasaUrl: (script && script.getAttribute("data-rasa-url")) || window.location.origin,
     token: script && script.getAttribute("data-token"),
-    path: (script && script.getAttribute("data-socket-path")) || "/socket.io"
+    path: (script && script.getAttribute("data-socket-path")) || "/socket.io",
+    municipality: script && script.getAttribute("data-municipality"),
+    // The notices come from the web service that serves this file.
+    noticesUrl: script && script.src ? new URL("notices", script.src).href : null
   };
 
   function load(key, fallback) {
@@ -106,7 +114,9 @@
     maxlength: "2000", placeholder: TEXT.placeholder });
   form.appendChild(input);
   form.appendChild(el("button", { type: "submit" }, TEXT.send));
+  var banner = el("div", { "class": "rakel-banner", role: "status", "aria-live": "polite" });
   panel.appendChild(header);
+  panel.appendChild(banner);
   panel.appendChild(log);
   panel.appendChild(status);
   panel.appendChild(form);
@@ -212,6 +222,32 @@
     });
   }
 
+  // --- outage notices -----------------------------------------------------------
+  function showNotices(list) {
+    banner.textContent = "";
+    list.forEach(function (item) {
+      if (!item || typeof item.title !== "string") { return; }
+      var line = el("p", { "class": "rakel-banner-item" });
+      line.appendChild(el("strong", {}, TEXT.noticeLabel + ": " + item.title));
+      var rest = " " + (typeof item.text === "string" ? item.text : "");
+      if (typeof item.expected_end === "string") { rest += " " + TEXT.expectedEnd + " " + item.expected_end + "."; }
+      line.appendChild(document.createTextNode(rest));
+      banner.appendChild(line);
+    });
+    panel.setAttribute("data-notices", String(banner.childNodes.length));
+  }
+  function loadNotices() {
+    if (!config.noticesUrl || typeof window.fetch !== "function") { return; }
+    var url = config.noticesUrl + (config.municipality ?
+      "?kommune=" + encodeURIComponent(config.municipality) : "");
+    // A failed lookup shows no banner: the conversation works without it.
+    window.fetch(url, { credentials: "omit" }).then(function (response) {
+      return response.ok ? response.json() : { notices: [] };
+    }).then(function (body) {
+      showNotices(Array.isArray(body && body.notices) ? body.notices : []);
+    }).catch(function () { /* no banner */ });
+  }
+
   // --- interaction --------------------------------------------------------------
   function open() {
     panel.hidden = false;
@@ -220,6 +256,7 @@
     input.focus();
     log.scrollTop = log.scrollHeight;
     if (!socket) { connect(); }
+    loadNotices();
   }
   function close() {
     panel.hidden = true;

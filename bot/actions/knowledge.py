@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import services
+from bot.actions import notices, services
 from bot.actions.decision import decide
 from bot.actions.nlu import latest_entity
 from bot.content.faq_intent import ARTICLE_ENTITY
@@ -31,6 +31,8 @@ class ActionAnswerArticle(Action):
         article = knowledge.get(article_id) if article_id else None
         if article is None:
             return [FollowupAction("action_clarify")]
+        # A known outage of what the question is about comes before the answer.
+        await notices.announce(dispatcher, tracker, article)
         source = knowledge.source_line(article)
         dispatcher.utter_message(
             response="utter_article",

@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from bot import identity as identities
+from bot import notices
 from bot.actions import services
 from bot.actions.nlu import latest_entity, latest_intent
 from bot.content.faq_intent import full_intent, intent_with_article
@@ -281,6 +282,8 @@ class ActionCreateTicket(Action):
                 # A resent confirmation after an action-server crash gets the same ticket.
                 reuse_within=DUPLICATE_WINDOW,
             )
+            # Reported during an outage of what it is about: staff see it on the notice.
+            notices.link_ticket(session, ticket)
             return ticket.public_id
 
         try:

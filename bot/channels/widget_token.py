@@ -35,6 +35,7 @@ def issue(
     name: str | None,
     ttl: int = DEFAULT_TTL_SECONDS,
     max_lifetime: int = WIDGET_TOKEN_MAX_LIFETIME_SECONDS,
+    municipality: str | None = None,
 ) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -46,6 +47,8 @@ def issue(
     }
     if name:
         claims["name"] = name
+    if municipality:  # where the user works, as the intranet knows it (outage notices)
+        claims["municipality"] = municipality
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -70,4 +73,7 @@ def identity(key: str, token: str, max_lifetime: int) -> dict[str, Any]:
             f"token lifetime {lifetime} s exceeds RAKEL_WIDGET_TOKEN_MAX_LIFETIME_SECONDS "
             f"({max_lifetime} s)"
         )
-    return {"id": claims["sub"], "name": claims.get("name"), "source": "intranet"}
+    found: dict[str, Any] = {"id": claims["sub"], "name": claims.get("name"), "source": "intranet"}
+    if isinstance(claims.get("municipality"), str):
+        found["municipality"] = claims["municipality"]
+    return found

@@ -2,13 +2,15 @@
 
 Everything that is declared once lives here and is derived by the rest of Rakel: the
 topic of every intent (ticket category, statistics, evaluation), topic labels for the
-staff pages, the services of "annet IT", the municipality words, and the articles.
+staff pages, the services of "annet IT", the municipality words, the services an
+outage notice can concern, the e-mail domain of each municipality, and the articles.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content.articles import Article, load_articles
@@ -29,12 +31,29 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class NoticeService:
+    """What an outage notice can be about, and which topics' questions it concerns."""
+
+    id: str
+    label: str
+    topics: tuple[str, ...]
+    all_topics: bool
+    named: bool  # staff name the system in free text (a fagsystem)
+
+    def concerns(self, topic: str | None) -> bool:
+        return self.all_topics or (topic is not None and topic in self.topics)
+
+
+@dataclass(frozen=True)
 class Catalogue:
     topics: dict[str, Topic]
     default_topic: str
     services: dict[str, str]
     municipalities: dict[str, tuple[str, ...]]
     articles: dict[str, Article]
+    notice_services: dict[str, NoticeService] = field(default_factory=dict)
+    email_domains: dict[str, str] = field(default_factory=dict)
+    status_article: str | None = None
 
     @classmethod
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Catalogue:
@@ -66,12 +85,50 @@ class Catalogue:
                     )
                 seen[intent] = topic.id
         article_topics = [t.id for t in topics.values() if t.has_articles]
+        notice_services = {
+            key: NoticeService(
+                id=key,
+                label=value["label"],
+                topics=tuple(value.get("topics") or ()),
+                all_topics=bool(value.get("all_topics")),
+                named=bool(value.get("named")),
+            )
+            for key, value in data["notice_services"].items()
+        }
+        for service in notice_services.values():
+            for topic_id in service.topics:
+                if topic_id not in topics:
+                    raise ContentError(
+                        f"notice service {service.id!r} names unknown topic {topic_id!r}",
+                        path=path,
+                        field="notice_services",
+                    )
+        email_domains = {k.lower(): v for k, v in (data.get("email_domains") or {}).items()}
+        for domain, municipality in email_domains.items():
+            if municipality not in data["municipalities"]:
+                raise ContentError(
+                    f"domain {domain!r} maps to unknown municipality {municipality!r}",
+                    path=path,
+                    field="email_domains",
+                )
+        articles = load_articles(directory, article_topics)
+        status_article = data.get("status_article")
+        if status_article is not None and status_article not in articles:
+            # A knowledge folder with only some articles (a test, a pilot) still loads;
+            # status questions then get no notice list of their own.
+            logging.getLogger(__name__).warning(
+                "%s: status_article %r is not an article; ignored", path, status_article
+            )
+            status_article = None
         return cls(
             topics=topics,
             default_topic=data["default_topic"],
             services=dict(data["services"]),
             municipalities={k: tuple(v) for k, v in data["municipalities"].items()},
-            articles=load_articles(directory, article_topics),
+            articles=articles,
+            notice_services=notice_services,
+            email_domains=email_domains,
+            status_article=status_article,
         )
 
     # --- derived -------------------------------------------------------------
@@ -101,6 +158,12 @@ class Catalogue:
 
     def ticket_categories(self) -> list[str]:
         return [t.id for t in self.topics.values() if t.tickets]
+
+    def municipality_of_address(self, address: str | None) -> str | None:
+        """The municipality of an e-mail address or UPN by its domain; None if unknown."""
+        if not address or "@" not in address:
+            return None
+        return self.email_domains.get(address.rsplit("@", 1)[1].strip().lower())
 
     def ticket_category(self, intent: str | None) -> str:
         """The ticket category for a conversation whose question had `intent`."""

@@ -10,6 +10,9 @@ from bot.web import (
     auth_views,
     health,
     nlu_views,
+    notice_api,
+    notice_banner,
+    notice_views,
     person_views,
     review,
     stats_views,
@@ -36,6 +39,10 @@ def setup(app: web.Application) -> None:
     r.add_get("/staff/", ticket_views.queue)
     r.add_get("/staff/tickets/{public_id}", ticket_views.ticket_page)
     r.add_post("/staff/tickets/{public_id}", ticket_views.ticket_update)
+    r.add_get("/staff/notices", notice_views.notice_list)
+    r.add_post("/staff/notices", notice_views.notice_create)
+    r.add_get("/staff/notices/{notice_id:\\d+}", notice_views.notice_page)
+    r.add_post("/staff/notices/{notice_id:\\d+}", notice_views.notice_update)
     r.add_get("/staff/misses", nlu_views.misses)
     r.add_post("/staff/misses/{miss_id:\\d+}", nlu_views.mark)
     r.add_get("/staff/misses/export.yml", nlu_views.export)
@@ -55,7 +62,15 @@ def setup(app: web.Application) -> None:
     r.add_patch("/api/tickets/{public_id}", api.patch_ticket)
     r.add_post("/api/tickets/{public_id}/notes", api.add_note)
 
+    # The outage notices' JSON API (bot/web/openapi.yaml).
+    r.add_get("/api/notices", notice_api.list_notices)
+    r.add_post("/api/notices", notice_api.create_notice)
+    r.add_get("/api/notices/{notice_id:\\d+}", notice_api.get_notice)
+    r.add_patch("/api/notices/{notice_id:\\d+}", notice_api.patch_notice)
+
     # The intranet web widget (bot/web/widget.py).
     r.add_get("/widget/demo", widget.demo)
+    # Before /widget/{name}, which would take "notices" for a file name.
+    r.add_get("/widget/notices", notice_banner.banner)
     r.add_get("/widget/{name}", widget.asset)
     r.add_post("/widget/token", widget.token)

@@ -29,6 +29,7 @@ STAFF_PREFIXES = (
     "/login",
     "/logout",
     "/api/tickets",
+    "/api/notices",
     "/api/openapi.json",
     "/static/staff",
 )

@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
+from bot import notices
 from bot.web import charts, stats
 from bot.web.keys import DATABASE, SETTINGS
 from bot.web.staff_base import label, login_required, render_page
@@ -43,6 +44,7 @@ async def statistics(request: web.Request) -> web.Response:
     figures = await request.app[DATABASE].run_async(
         lambda s: stats.collect(s, tracker, since, days)
     )
+    notice_figures = await request.app[DATABASE].run_async(notices.figures)
     per_day = [(d.strftime("%d.%m"), n) for d, n in tracker.per_day]
     return await render_page(
         request,
@@ -56,5 +58,6 @@ async def statistics(request: web.Request) -> web.Response:
                 [(label("topic", t), n) for t, n in figures.tickets_per_topic]
             ),
             "per_municipality": charts.horizontal(figures.tickets_per_municipality),
+            "notice_figures": notice_figures,
         },
     )

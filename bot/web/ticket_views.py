@@ -9,7 +9,15 @@ from urllib.parse import urlencode
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from bot.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketAudit, TicketNote
+from bot import notices
+from bot.models import (
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    Notice,
+    Ticket,
+    TicketAudit,
+    TicketNote,
+)
 from bot.tickets.repository import TicketError
 from bot.tickets.transcript import read_transcript
 from bot.web import ticket_changes, ticket_queries
@@ -21,17 +29,19 @@ from bot.web.ticket_filter import SORTS, TicketFilter
 @login_required
 async def queue(request: web.Request) -> web.Response:
     f = TicketFilter.from_query(request.query)
+    username = request[STAFF].username
 
     def load(
         session: Session,
-    ) -> tuple[ticket_queries.TicketPage, dict[str, int], dict[str, list[str]]]:
+    ) -> tuple[ticket_queries.TicketPage, dict[str, int], dict[str, list[str]], list[Notice]]:
         return (
             ticket_queries.list_tickets(session, f),
             ticket_queries.status_counts(session, f),
             ticket_queries.filter_options(session),
+            notices.overdue_for(session, username),  # the owner's reminder
         )
 
-    page, counts, options = await request.app[DATABASE].run_async(load)
+    page, counts, options, overdue = await request.app[DATABASE].run_async(load)
     return await render_page(
         request,
         "queue.html",
@@ -45,6 +55,7 @@ async def queue(request: web.Request) -> web.Response:
             "sorts": list(SORTS),
             "link": lambda **overrides: "?" + urlencode(f.query_args(**overrides)),
             "active": "queue",
+            "overdue_notices": overdue,
         },
     )
 
@@ -88,6 +99,9 @@ async def _render_ticket(
         "ticket.html",
         {
             "ticket": ticket,
+            "notice": await request.app[DATABASE].run_async(
+                lambda s: notices.notice_of_ticket(s, ticket.id)
+            ),
             "notes": notes,
             "audit": audit,
             "turns": read_transcript(ticket.transcript),

@@ -15,6 +15,7 @@ from string import Template
 from aiohttp import web
 
 from bot.channels import widget_token
+from bot.content.catalogue import catalogue
 from bot.identity import INTRANET, max_chars_after, namespaced
 from bot.settings import PROJECT_ROOT
 from bot.web.keys import SETTINGS
@@ -68,6 +69,12 @@ async def token(request: web.Request) -> web.Response:
         body = None
     user_id = body.get("user_id") if isinstance(body, dict) else None
     name = body.get("name") if isinstance(body, dict) else None
+    municipality = body.get("municipality") if isinstance(body, dict) else None
+    known = list(catalogue().municipalities)
+    if municipality is not None and municipality not in known:
+        return web.json_response(
+            {"error": f"municipality must be one of {', '.join(known)}, or left out"}, status=400
+        )
     if (
         not isinstance(user_id, str)
         or not user_id.strip()
@@ -82,5 +89,7 @@ async def token(request: web.Request) -> web.Response:
             status=400,
         )
     ttl = widget_token.DEFAULT_TTL_SECONDS
-    signed = widget_token.issue(settings.secret("widget_key"), user_id.strip(), name, ttl)
+    signed = widget_token.issue(
+        settings.secret("widget_key"), user_id.strip(), name, ttl, municipality=municipality
+    )
     return web.json_response({"token": signed, "expires_in": ttl})

@@ -1,0 +1,126 @@
+"""The "Driftsmeldinger" page in real headless Chromium: an admin publishes a notice."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Page, async_playwright, expect
+
+from bot import notices
+from bot.settings import PROJECT_ROOT
+from bot.web.app import create_app
+from devtools.ports import free_port
+from tests.notices.conftest import notice_values
+from tests.support.staff import ADMIN, ADMIN_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+async def base_url(settings, database) -> AsyncIterator[str]:
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def page(base_url) -> AsyncIterator[Page]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        # axe is injected as an inline script, which the pages' CSP rightly forbids.
+        context = await browser.new_context(base_url=base_url, bypass_csp=True)
+        page = await context.new_page()
+        yield page
+        await browser.close()
+
+
+async def log_in(page: Page, next_path: str) -> None:
+    await page.goto(next_path)
+    await page.get_by_label("Brukernavn").fill(ADMIN)
+    await page.get_by_label("Passord").fill(ADMIN_PASSWORD)
+    await page.get_by_label("Passord").press("Enter")
+    await page.wait_for_url(f"**{next_path}")
+
+
+async def serious_violations(page: Page) -> list[dict]:
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}));
+    }""")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+async def test_admin_publishes_a_notice_then_resolves_it(page, database):
+    await log_in(page, "/staff/notices")
+    await page.get_by_label("Tittel").fill("Teams er nede")
+    await page.get_by_label("Tekst til brukerne").fill("Møter og chat virker ikke.")
+    await page.get_by_label("Tjeneste").select_option(label="Teams")
+    await page.get_by_label("Molde").check()
+    start = (datetime.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    await page.get_by_label("Start (norsk tid)").fill(start)
+    await page.get_by_label("Status").select_option(label="Aktiv")
+    await page.get_by_role("button", name="Lagre driftsmeldingen").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Driftsmelding: Teams er nede")
+    [stored] = database.run(lambda s: notices.all_notices(s))
+    assert (stored.status, notices.municipalities_of(stored)) == ("aktiv", ["Molde"])
+    await page.get_by_role("button", name="Sett som løst").click()
+    await expect(page.get_by_role("table", name="Endringslogg")).to_contain_text("endret status")
+    assert database.run(lambda s: notices.all_notices(s))[0].status == "lost"
+
+
+async def test_the_notice_pages_are_labelled_and_axe_clean(page, database):
+    start = datetime.now(timezone.utc) - timedelta(hours=3)
+    overdue = database.run(
+        lambda s: notices.create_notice(
+            s, ADMIN, notice_values(starts_at=start, expected_end_at=start + timedelta(hours=1))
+        )
+    )
+    await log_in(page, "/staff/notices")
+    for path in ("/staff/notices", f"/staff/notices/{overdue.id}"):
+        await page.goto(path)
+        unlabelled = await page.evaluate("""() => [...document.querySelectorAll(
+            'input:not([type=hidden]), select, textarea')]
+            .filter(e => !(e.labels && e.labels.length)).map(e => e.name)""")
+        assert unlabelled == [], path
+        assert await serious_violations(page) == [], path
+    await expect(page.get_by_role("status").first).to_contain_text("Forfalt")
+
+
+async def test_the_widget_shows_active_notices_in_a_status_banner(page, database):
+    database.run(lambda s: notices.create_notice(s, ADMIN, notice_values(title="Teams er nede")))
+    database.run(
+        lambda s: notices.create_notice(
+            s, ADMIN, notice_values(title="Planlagt arbeid", status="planlagt")
+        )
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto("/widget/demo")
+    await page.get_by_role("button", name="Spør 'o Rakel").click()
+    banner = page.locator(".rakel-banner[role=status]")
+    await expect(banner).to_contain_text("Driftsmelding: Teams er nede")
+    await expect(banner).to_contain_text("Forventet løst:")
+    await expect(banner).not_to_contain_text("Planlagt arbeid")
+    assert await banner.get_attribute("aria-live") == "polite"
+    assert await serious_violations(page) == []
+    assert errors == []
+
+
+async def test_the_widget_shows_no_banner_without_notices(page, database):
+    await page.goto("/widget/demo")
+    await page.get_by_role("button", name="Spør 'o Rakel").click()
+    await expect(page.locator("#rakel-panel")).to_have_attribute("data-notices", "0")
+    await expect(page.locator(".rakel-banner")).to_be_hidden()
