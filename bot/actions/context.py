@@ -234,7 +234,7 @@ class ActionTopicClarifier(Action):
             "title": response_text(domain, "utter_something_else"),
             "payload": "/request_human",
         }
-        topic = tracker.get_slot("current_topic")
+        topic = str(tracker.get_slot("current_topic") or "")
         problems = catalogue.common_problems(topic) if topic in catalogue.topics else []
         if problems:
             buttons = [{"title": a.title, "payload": button_payload(a.id)} for a in problems]

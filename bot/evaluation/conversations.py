@@ -10,9 +10,10 @@ figures are printed per set (issue 16's targets are for the holdout set):
 - context wrongly carried: turns marked `switch: true` (a clear new question) that
   got an answer or clarifier from the topic the conversation was about before.
 
-`python -m bot.evaluation.conversations` starts Rasa, the action server and the web
-service on free ports with a private var folder (as the end-to-end tests do), plays
-the train set and, when present, the holdout set, and prints the figures.
+`python -m bot.evaluation.conversations --rasa-url …` plays the train set and, when
+present, the holdout set against a running Rasa; `make eval` runs
+`python -m devtools.conversations`, which first starts Rasa, the action server and
+the web service on free ports with a private var folder, as the end-to-end tests do.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -328,41 +328,20 @@ def run_sets(rasa_url: str, sets: list[tuple[str, Path]]) -> list[SetReport]:
     return [play(load(path, content.articles), send, reader, content, name) for name, path in sets]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rasa-url", help="play against this running Rasa instead of starting one")
-    parser.add_argument("--show-wrong", type=int, default=50)
-    args = parser.parse_args(argv)
-    sets = available_sets()
-    if args.rasa_url:
-        reports = run_sets(args.rasa_url, sets)
-    else:
-        import subprocess
-
-        from devtools.ports import free_port
-        from devtools.processes import Rakel, make_env
-
-        with tempfile.TemporaryDirectory(prefix="rakel-conversations-") as tmp:
-            var_dir = Path(tmp)
-            ports = {name: free_port() for name in ("rasa", "actions", "web")}
-            env = make_env(var_dir, ports)
-            subprocess.run(
-                [sys.executable, "-m", "bot.cli", "migrate"], cwd=PROJECT_ROOT, env=env, check=True
-            )
-            logs = var_dir / "logs"
-            logs.mkdir()
-            rakel = Rakel(var_dir=var_dir, env=env, ports=ports, logs=logs)
-            try:
-                for name in ("actions", "web", "rasa"):
-                    rakel.start(name)
-                reports = run_sets(rakel.rasa_url, sets)
-            finally:
-                rakel.stop_all()
+def print_reports(reports: list[SetReport], show_wrong: int = 50) -> None:
     print("Multi-turn conversations over REST (tests/data/conversations/)")
     for report in reports:
-        print("\n".join(report.lines(args.show_wrong)))
-    if not any(name == "holdout" for name, _ in sets):
+        print("\n".join(report.lines(show_wrong)))
+    if not any(report.name == "holdout" for report in reports):
         print("holdout: tests/data/conversations/holdout.yml not present")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa-url", required=True, help="the running Rasa to play against")
+    parser.add_argument("--show-wrong", type=int, default=50)
+    args = parser.parse_args(argv)
+    print_reports(run_sets(args.rasa_url, available_sets()), args.show_wrong)
     return 0
 
 
