@@ -157,7 +157,7 @@ def resolve_in_topic(
         return Plan(
             "answer",
             (first,),
-            next_best=next_best(in_topic, first, floor=IN_TOPIC_CONFIDENCE),
+            next_best=next_best(in_topic, first),
             in_context=True,
         )
     return Plan("suggest", tuple(a for a, _ in in_topic[:IN_TOPIC_SUGGEST_MAX]), in_context=True)
