@@ -31,8 +31,8 @@ test: setup ## set up if needed and run the whole test suite
 test-fast: setup ## the quick loop: every test that needs no trained model, browser or scaled profile
 	@python -m pytest -q -m "not e2e and not browser and not scaled and not postgres and not training" $(ARGS)
 
-eval: train ## first replies to real questions (dev/test), held-out accuracy, stories, CV
-	@python -m bot.evaluate
+eval: train ## first replies to real questions (dev/test), held-out accuracy, stories, CV, conversations
+	@python -m bot.evaluate; status=$$?; python -m devtools.conversations && exit $$status
 
 lint: setup ## ruff lint and format check, mypy type check
 	@ruff check bot devtools tests scripts teams

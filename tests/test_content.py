@@ -251,6 +251,12 @@ BAD_ARTICLES = {
     ),
     "no owner": (with_changes(owner=None), "teams", "sample_article", "owner"),
     "reviewed not a date": (with_changes(reviewed="i fjor"), "teams", "sample_article", "reviewed"),
+    "common_problem not a yes/no": (
+        with_changes(common_problem="ja"),
+        "teams",
+        "sample_article",
+        "common_problem",
+    ),
 }
 
 

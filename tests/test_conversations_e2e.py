@@ -9,6 +9,7 @@ import pytest
 
 from bot.content.render import KnowledgeBase
 from bot.settings import load_settings
+from tests.test_handoff_e2e import text
 
 pytestmark = pytest.mark.e2e
 
@@ -51,14 +52,17 @@ def test_answer_that_helped_is_recorded(rakel, user):
     ) == [(1, 32)]
 
 
-def test_answer_that_did_not_help_offers_a_ticket_and_is_recorded(rakel, user):
+def test_answer_that_did_not_help_is_recorded_and_leads_on_to_a_ticket(rakel, user):
     user.say("mikrofonen virker ikke i teams")
     texts = user.texts("nei")
     assert texts[0] == "Beklager at det ikke løste problemet."
-    assert texts[1].startswith("Dette må Kundeservice hjelpe deg med")
+    # The next-best articles if any came close, else straight to the ticket offer.
+    if texts[1] == text("utter_next_best"):
+        texts = user.texts("nei")
+    assert texts[-1].startswith("Dette må Kundeservice hjelpe deg med")
     assert rows(
         rakel, "select kind, text from nlu_misses where conversation_id = ?", user.conversation_id
-    ) == [("not_helped", "mikrofonen virker ikke i teams")]
+    )[0] == ("not_helped", "mikrofonen virker ikke i teams")
 
 
 def test_case_that_needs_a_person_offers_a_ticket(user, knowledge):
@@ -69,16 +73,69 @@ def test_case_that_needs_a_person_offers_a_ticket(user, knowledge):
     assert [b["title"] for b in messages[-1]["buttons"]] == ["Ja, meld sak", "Nei takk"]
 
 
-def test_vague_problem_gets_a_clarifying_question(user):
+def test_vague_problem_without_a_topic_asks_which_topic(user):
     messages = user.say("det virker ikke")
-    assert messages[0]["text"] == "Det skal vi finne ut av! Hva er det som ikke virker?"
-    assert "Teams" in [b["title"] for b in messages[0]["buttons"]]
+    assert messages[0]["text"] == text("utter_clarify_problem")
+    assert [b["title"] for b in messages[0]["buttons"]] == [
+        "Teams",
+        "Tofaktor-pålogging",
+        "Hjemmekontor",
+        "PC-bytte",
+        "Noe annet",
+    ]
+    # The topic's button opens that topic's clarifier.
+    messages = user.say(messages[0]["buttons"][0]["payload"])
+    assert messages[0]["text"] == text("utter_topic_clarifier", topic_label="Teams")
+
+
+def test_vague_teams_problem_gets_teams_common_problems_then_a_follow_up(user, knowledge):
+    # Issue 16: "teams virker ikke" got the article on what Teams is, and "lyden"
+    # then got "Hva kan jeg hjelpe deg med?".
+    messages = user.say("teams virker ikke")
+    assert messages[0]["text"] == text("utter_topic_clarifier", topic_label="Teams")
+    common = [a for a in knowledge.by_topic("teams") if a.common_problem]
+    assert [b["title"] for b in messages[0]["buttons"]] == [a.title for a in common] + ["Noe annet"]
+    reply = user.reply("lyden")
+    assert knowledge.render(knowledge.get("teams_camera_sound")).strip() in reply
+    assert reply.endswith("Hjalp dette?")
 
 
 def test_clarifying_button_leads_to_an_article(user, knowledge):
-    user.say("det virker ikke")
-    reply = user.reply('/faq{"article_id": "home_remote_access"}')
-    assert knowledge.render(knowledge.get("home_remote_access")).strip() in reply
+    user.say("pc-en er treg")
+    reply = user.reply('/faq{"article_id": "pc_slow"}')
+    assert knowledge.render(knowledge.get("pc_slow")).strip() in reply
+
+
+def test_no_twice_offers_the_other_problems_then_a_ticket_with_the_question(user, knowledge):
+    user.say("pc-en er treg")
+    user.say('/faq{"article_id": "pc_slow"}')
+    messages = user.say("nei")
+    assert [m["text"] for m in messages] == [
+        "Beklager at det ikke løste problemet.",
+        text("utter_next_best"),
+    ]
+    offered = [b["payload"] for b in messages[1]["buttons"]]
+    assert len(offered) == 3 and offered[-1] == "/deny"
+    assert '"pc_slow"' not in " ".join(offered)
+    # pc_broken would offer a ticket itself (it needs a person); the disk article asks.
+    assert offered[1] == '/faq{"article_id": "pc_disk_full"}'
+    user.say(offered[1])
+    texts = user.texts("nei")
+    assert texts[-1] == text("utter_offer_ticket")
+    # The description is prefilled from the conversation: the form goes on to the
+    # municipality, and the summary shows what the user wrote.
+    texts = user.texts("ja")
+    assert texts[-1] == text("utter_ask_ticket_municipality")
+    user.say("Molde")
+    user.say('/inform{"priority": "normal"}')
+    summary = user.reply("kari.nordmann@molde.kommune.no")
+    assert "Beskrivelse: pc-en er treg" in summary
+
+
+def test_asking_for_a_person_after_a_clarifier_starts_the_ticket(user):
+    user.say("teams virker ikke")
+    texts = user.texts("kan jeg snakke med en person")
+    assert texts[0] == text("utter_ticket_intro")
 
 
 def test_out_of_scope_is_said_honestly_and_recorded(rakel, user):

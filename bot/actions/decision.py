@@ -101,3 +101,22 @@ def decide(
     if not suggestions:
         return Decision("unsure", ())
     return Decision("clarify", suggestions)
+
+
+# "Nei" to "Hjalp dette?": the articles that came next for the same question, when
+# they had at least this probability (below it they are noise, not alternatives), at
+# most NEXT_BEST_MAX of them. Added for the recovery flow (bot/actions/context.py);
+# the ranking itself is the article selector's, unchanged.
+NEXT_BEST_CONFIDENCE = 0.05
+NEXT_BEST_MAX = 2
+
+
+def next_best(
+    ranking: list[tuple[str, float]],
+    answered: str,
+    *,
+    floor: float = NEXT_BEST_CONFIDENCE,
+    limit: int = NEXT_BEST_MAX,
+) -> tuple[str, ...]:
+    """The best articles after `answered` in `ranking` (best first) with at least `floor`."""
+    return tuple(a for a, c in ranking if a != answered and c >= floor)[:limit]

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import services
-from bot.actions.decision import decide
+from bot.actions.context import plan_for
 from bot.actions.nlu import best_guess, latest_message_id
 from bot.content.faq_intent import button_payload
 from bot.feedback import record_miss
@@ -61,8 +61,11 @@ class ActionClarify(Action):
             return exhausted
 
         knowledge = services.knowledge()
-        decision = decide(tracker.latest_message, may_answer=False)
-        articles = [a for a in map(knowledge.get, decision.articles) if a]
+        # The same plan action_answer_article made: suggestions within the current
+        # topic for a follow-up, else the close articles (bot/actions/context.py).
+        plan = plan_for(tracker)
+        suggested = plan.articles if plan.kind == "suggest" else ()
+        articles = [a for a in map(knowledge.get, suggested) if a]
         if not articles:
             dispatcher.utter_message(response="utter_unsure")
             return exhausted
@@ -73,6 +76,9 @@ class ActionClarify(Action):
             SlotSet("fallback_count", misses),
             SlotSet("clarify_exhausted", False),
             SlotSet("article_needs_person", None),
+            # The suggestions not picked are the next-best if the picked one does not help.
+            SlotSet("next_best", [a.id for a in articles]),
+            SlotSet("next_best_offered", False),
         ]
 
 

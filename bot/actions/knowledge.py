@@ -5,17 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import notices, services
-from bot.actions.decision import decide
-from bot.actions.nlu import latest_entity
-from bot.content.faq_intent import ARTICLE_ENTITY
+from bot.actions.context import plan_for
 
 
 class ActionAnswerArticle(Action):
+    """A knowledge question, a vague problem, an unclear message or other IT.
+
+    A button names its article: the user chose it. Otherwise the model must be sure
+    (bot/actions/decision.py), or the conversation's topic must place a follow-up
+    (bot/actions/context.py). If neither, the knowledge_handover slot hands the turn
+    to the topic clarifier, to "Mente du …?" or to the honest other-IT reply
+    (bot/data/rules/knowledge.yml).
+    """
+
     def name(self) -> str:
         return "action_answer_article"
 
@@ -23,14 +30,17 @@ class ActionAnswerArticle(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         knowledge = services.knowledge()
-        # A button names its article: the user chose it. Otherwise the model must be
-        # sure (bot/actions/decision.py); if it is not, Rakel asks or says so.
-        article_id = latest_entity(tracker, ARTICLE_ENTITY)
-        if article_id is None:
-            article_id = decide(tracker.latest_message).article
-        article = knowledge.get(article_id) if article_id else None
+        plan = plan_for(tracker)
+        article = knowledge.get(plan.article) if plan.article else None
         if article is None:
-            return [FollowupAction("action_clarify")]
+            handover = plan.kind if plan.kind in ("clarify_topic", "other_it") else "suggest"
+            events = [
+                SlotSet("article_needs_person", None),
+                SlotSet("knowledge_handover", handover),
+            ]
+            if plan.kind == "clarify_topic":
+                events.append(SlotSet("current_topic", plan.topic))
+            return events
         # A known outage of what the question is about comes before the answer.
         await notices.announce(dispatcher, tracker, article)
         source = knowledge.source_line(article)
@@ -39,9 +49,21 @@ class ActionAnswerArticle(Action):
             article_answer=knowledge.render(article),
             article_source=f"\n\n{source}" if source else "",
         )
+        if plan.from_button:
+            # A picked button keeps what the question offered: the other buttons.
+            left = [a for a in tracker.get_slot("next_best") or [] if a != article.id]
+            recovery = [SlotSet("next_best", left)]
+        else:
+            recovery = [
+                SlotSet("next_best", list(plan.next_best)),
+                SlotSet("next_best_offered", False),
+            ]
         return [
             SlotSet("last_article", article.id),
             SlotSet("fallback_count", 0),
             SlotSet("article_needs_person", article.needs_person),
             SlotSet("clarify_exhausted", None),
+            SlotSet("knowledge_handover", None),
+            SlotSet("current_topic", article.topic),
+            *recovery,
         ]

@@ -39,6 +39,9 @@ class Article:
     general_guidance: bool
     report_facts: tuple[str, ...]
     needs_person: bool
+    # One of its topic's common problems: a button of the topic clarifier
+    # (bot/actions/context.py) when a message names the topic but not the problem.
+    common_problem: bool = False
     examples: tuple[str, ...] = ()
     reviewed: str = ""
     owner: str = ""
@@ -155,6 +158,7 @@ def parse_article(data: Any, path: Path, topics: Iterable[str]) -> Article:
         general_guidance=source["general_guidance"],
         report_facts=facts,
         needs_person=data["needs_person"],
+        common_problem=bool(data.get("common_problem", False)),
         examples=_examples(data["examples"], path),
         reviewed=data["reviewed"],
         owner=data["owner"].strip(),

@@ -28,6 +28,9 @@ class Topic:
     has_articles: bool
     tickets: bool
     intents: tuple[str, ...]
+    # Words that name the topic ("teams", "pc-en"): a message made of these and
+    # general problem words only is vague about this topic (bot/actions/context.py).
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Catalogue:
                 has_articles=bool(value.get("articles")),
                 tickets=bool(value.get("tickets")),
                 intents=tuple(value.get("intents") or ()),
+                words=tuple(value.get("words") or ()),
             )
             for key, value in data["topics"].items()
         }
@@ -84,6 +88,16 @@ class Catalogue:
                         field="topics",
                     )
                 seen[intent] = topic.id
+        owners: dict[str, str] = {}
+        for topic in topics.values():
+            for word in topic.words:
+                if word in owners:
+                    raise ContentError(
+                        f"word {word!r} is listed under both {owners[word]!r} and {topic.id!r}",
+                        path=path,
+                        field="topics",
+                    )
+                owners[word] = topic.id
         article_topics = [t.id for t in topics.values() if t.has_articles]
         notice_services = {
             key: NoticeService(
@@ -155,6 +169,15 @@ class Catalogue:
 
     def article_topics(self) -> list[str]:
         return [t.id for t in self.topics.values() if t.has_articles]
+
+    def common_problems(self, topic: str) -> list[Article]:
+        """The topic's articles marked `common_problem: true`, in file order."""
+        return [a for a in self.articles.values() if a.topic == topic and a.common_problem]
+
+    @functools.cached_property
+    def topic_of_word(self) -> dict[str, str]:
+        """Every topic word (catalogue `words`) -> its topic."""
+        return {word: t.id for t in self.topics.values() for word in t.words}
 
     def ticket_categories(self) -> list[str]:
         return [t.id for t in self.topics.values() if t.tickets]

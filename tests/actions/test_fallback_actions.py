@@ -45,7 +45,14 @@ async def test_first_unclear_message_suggests_the_likeliest_articles(database, d
     assert [b["title"] for b in buttons[:-1]] == [knowledge.get(a).title for a in expected]
     assert [json.loads(b["payload"][len("/faq") :])["article_id"] for b in buttons[:-1]] == expected
     assert buttons[-1] == {"title": "Ingen av disse", "payload": "/deny"}
-    assert slots == {"fallback_count": 1, "clarify_exhausted": False, "article_needs_person": None}
+    # The suggestions are the next-best if the one picked does not help.
+    assert slots == {
+        "fallback_count": 1,
+        "clarify_exhausted": False,
+        "article_needs_person": None,
+        "next_best": expected,
+        "next_best_offered": False,
+    }
     miss = database.run(lambda s: s.query(NluMiss).one())
     assert (miss.kind, miss.text, miss.predicted_intent) == (
         "fallback",

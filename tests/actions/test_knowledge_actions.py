@@ -36,6 +36,10 @@ async def test_answers_with_the_selected_article_and_its_source(database, domain
         "fallback_count": 0,
         "article_needs_person": False,
         "clarify_exhausted": None,
+        "knowledge_handover": None,
+        "current_topic": "two_factor",
+        "next_best": [],
+        "next_best_offered": False,
     }
 
 
@@ -52,7 +56,7 @@ async def test_an_unsure_selector_answers_nothing_and_hands_over_to_clarify(data
     )
     messages, events = await run(ActionAnswerArticle(), tracker(message), domain)
     assert messages == []
-    assert events == [{"event": "followup", "timestamp": None, "name": "action_clarify"}]
+    assert slot_events(events) == {"article_needs_person": None, "knowledge_handover": "suggest"}
 
 
 async def test_report_based_article_carries_the_source_line(database, domain):
@@ -79,7 +83,7 @@ async def test_unknown_article_is_treated_as_unclear(database, domain):
     message = parse_data("/faq", "faq", entities=[{"entity": "article_id", "value": "nope"}])
     messages, events = await run(ActionAnswerArticle(), tracker(message), domain)
     assert messages == []
-    assert events == [{"event": "followup", "name": "action_clarify", "timestamp": None}]
+    assert slot_events(events) == {"article_needs_person": None, "knowledge_handover": "suggest"}
 
 
 async def test_yes_to_helped_is_stored_and_answered(database, domain):

@@ -335,3 +335,27 @@ def test_did_you_mean_and_the_honest_replies_arrive_as_teams_buttons(teams):
     replies = teams.say(OTHER_IT)
     assert text_of(replies[0]) == text("utter_other_it")
     assert text_of(replies[-1]) == text("utter_offer_ticket")
+
+
+def test_topic_clarifier_and_next_best_arrive_as_teams_buttons(teams):
+    from tests.test_handoff_e2e import text
+
+    replies = teams.say("teams virker ikke")
+    card = replies[-1]["activity"]["attachments"][0]["content"]
+    assert card["text"] == text("utter_topic_clarifier", topic_label="Teams")
+    buttons = [(b["type"], b["title"], b["text"]) for b in card["buttons"]]
+    assert all(kind == "messageBack" for kind, _, _ in buttons)
+    assert buttons[0] == (
+        "messageBack",
+        "Kamera eller lyd virker ikke i Teams",
+        '/faq{"article_id": "teams_camera_sound"}',
+    )
+    assert buttons[-1] == ("messageBack", "Noe annet", "/request_human")
+    # The user picks one; it does not help; the other common problems come as buttons.
+    teams.say(buttons[0][2])
+    replies = teams.say("/deny")
+    card = replies[-1]["activity"]["attachments"][0]["content"]
+    assert card["text"] == text("utter_next_best")
+    offered = [(b["title"], b["text"]) for b in card["buttons"]]
+    assert [payload for _, payload in offered[:-1]] == [payload for _, _, payload in buttons[1:3]]
+    assert offered[-1] == ("Ingen av disse", "/deny")

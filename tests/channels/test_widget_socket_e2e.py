@@ -240,3 +240,35 @@ async def test_did_you_mean_and_the_honest_replies_reach_the_widget(rakel):
         assert [r["text"] for r in await client.say(HR)] == [text("utter_out_of_scope_hr")]
     finally:
         await client.close()
+
+
+async def test_topic_clarifier_and_next_best_reach_the_widget(rakel):
+    from tests.test_handoff_e2e import text
+
+    client = WidgetClient(rakel)
+    await client.connect()
+    try:
+        replies = await client.say("pc-en er treg")
+        assert replies[0]["text"] == text("utter_topic_clarifier", topic_label="PC-bytte")
+        buttons = replies[0]["quick_replies"]
+        assert {
+            "content_type": "text",
+            "title": "PC-en er treg",
+            "payload": '/faq{"article_id": "pc_slow"}',
+        } in buttons
+        assert buttons[-1] == {
+            "content_type": "text",
+            "title": "Noe annet",
+            "payload": "/request_human",
+        }
+        await client.say('/faq{"article_id": "pc_slow"}')
+        replies = await client.say("/deny")
+        assert [r["text"] for r in replies] == [
+            "Beklager at det ikke løste problemet.",
+            text("utter_next_best"),
+        ]
+        offered = replies[-1]["quick_replies"]
+        assert offered[-1]["payload"] == "/deny"
+        assert all(b["payload"].startswith('/faq{"article_id": "pc_') for b in offered[:-1])
+    finally:
+        await client.close()
