@@ -43,6 +43,7 @@ OTHER_IT_INTENT = "other_it"
 
 # Words that say something is wrong without saying what: a message made only of these
 # and one topic's words is vague about that topic. Bokmål, Nynorsk and dialect forms.
+# Not "bare"/"berre": "er det bare meg?" asks whether there is an outage (sd_outages).
 PROBLEM_WORDS = frozenset(
     """
     virker verkar funker funkar fungerer fungerar fungere går gikk ikke ikkje ikkje ke
@@ -50,7 +51,7 @@ PROBLEM_WORDS = frozenset(
     tull tøys rart rar treg tregt trege sakte hjelp hjelpe hjelpa meg mæ med er e det
     den dem min mitt mine jeg eg æ har hev får fikk fekk noe noko galt gærent gale
     lenger lengre igjen helt heilt i dag idag plutselig sliter kan du hei hallo og så
-    nå no fortsatt framleis enda til på av for ut bare berre heller også tuller tullar
+    nå no fortsatt framleis enda til på av for ut heller også tuller tullar
     kødder krøller streiker
     """.split()
 )
