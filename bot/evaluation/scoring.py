@@ -52,7 +52,7 @@ def first_reply(
     (for the threshold grid on dev; None keeps the trained model's decision)."""
     intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
     if fallback is not None:
-        best = next(
+        best: dict[str, Any] = next(
             (e for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"),
             {},
         )

@@ -32,6 +32,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -102,7 +103,7 @@ class ReplyClassifier(GraphComponent, IntentClassifier):
             return example.get(INTENT_RESPONSE_KEY) or None
         return intent or None
 
-    def _e5(self, messages: list[Message]) -> np.ndarray | None:
+    def _e5(self, messages: list[Message]) -> NDArray[np.float32] | None:
         rows = []
         for message in messages:
             _, sentence = message.get_dense_features(TEXT, [self._config["featurizer"]])
