@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 # Worded unlike the training examples; the evaluation (make eval) measures the NLU at
 # large, these pin down what the user sees for each kind of reply.
 CLEAR = "hvordan kan jeg dele skjermen min når jeg er i et teamsmøte?"
-AMBIGUOUS = "teams eller onedrive eller mobil"
+AMBIGUOUS = "kode på mobil"
 OTHER_IT = "skriveren i andre etasje har papirstopp og blinker rødt"
 HR = "får jeg betalt overtid hvis teamsmøtet varer etter arbeidstid?"
 

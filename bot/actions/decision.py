@@ -31,7 +31,7 @@ FALLBACK = "nlu_fallback"
 class Thresholds:
     # Scores are the reply classifier's probabilities (bot/nlu/reply_classifier.py).
     # Answer only when the best article has at least this probability ...
-    answer_confidence: float = 0.25
+    answer_confidence: float = 0.30
     # ... and is at least this far ahead of the runner-up (the second article or the
     # best other kind of reply, whichever is more likely).
     answer_margin: float = 0.0
