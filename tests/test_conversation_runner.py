@@ -13,6 +13,7 @@ from bot.evaluation.conversations import (
     Reply,
     ReplyReader,
     SetReport,
+    is_right,
     load,
     play,
 )
@@ -39,6 +40,17 @@ def test_the_train_set_has_forty_conversations_of_several_turns():
     assert sum(t.switch for t in turns) >= 5
 
 
+def test_the_holdout_set_loads_with_clicks_and_hand_offs():
+    conversations = load(CONVERSATIONS / "holdout.yml", catalogue().articles)
+    assert len(conversations) >= 20
+    turns = [t for c in conversations for t in c.turns]
+    # A click sends the article's button payload, as the widget and Teams do.
+    assert '/faq{"article_id": "teams_devices_buy"}' in [t.user for t in turns]
+    handoff = next(t for t in turns if t.expect_kind == "handoff")
+    assert is_right(handoff, Reply("ticket_form")) and is_right(handoff, Reply("ticket_offer"))
+    assert not is_right(handoff, Reply("fallback"))
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [
@@ -53,6 +65,10 @@ def test_the_train_set_has_forty_conversations_of_several_turns():
             "unknown kind 'maybe'",
         ),
         ("- id: a\n  turns: []\n", "no source"),
+        (
+            "- id: a\n  source: s\n  turns:\n    - click: nope\n      expect: {kind: ok}\n",
+            "unknown article 'nope'",
+        ),
         ("- id: a\n  source: s\n  turns:\n    - user: x\n      expect: {kind: ok}\n", "two turns"),
     ],
 )

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from bot.content.catalogue import Catalogue, catalogue
-from bot.content.faq_intent import ARTICLE_ENTITY
+from bot.content.faq_intent import ARTICLE_ENTITY, button_payload
 from bot.content.render import KnowledgeBase
 from bot.settings import PROJECT_ROOT, load_settings
 
@@ -77,7 +77,10 @@ RESPONSE_KINDS: dict[str, str] = {
     "utter_cancelled": "ok",
     "utter_iamabot": "ok",
 }
-KINDS = frozenset(RESPONSE_KINDS.values()) | {"article", "other"}
+# Kinds a conversation file may name for a reply that can take more than one form:
+# asking for a person is answered with the ticket offer or straight with the form.
+KIND_ALIASES: dict[str, frozenset[str]] = {"handoff": frozenset({"ticket_offer", "ticket_form"})}
+KINDS = frozenset(RESPONSE_KINDS.values()) | {"article", "other"} | set(KIND_ALIASES)
 # Opens a reply whose kind the next message says ("Beklager …" before the next-best
 # articles or the ticket offer).
 PREFACE = "sorry"
@@ -125,9 +128,15 @@ def load(path: Path, articles: Iterable[str]) -> list[Conversation]:
                 raise ConversationError(f"{cid} turn {index}: unknown article {article!r}")
             if kind is not None and kind not in KINDS:
                 raise ConversationError(f"{cid} turn {index}: unknown kind {kind!r}")
+            if ("user" in raw) == ("click" in raw):
+                raise ConversationError(f"{cid} turn {index}: say either user or click")
+            if "click" in raw and raw["click"] not in known:
+                raise ConversationError(f"{cid} turn {index}: unknown article {raw['click']!r}")
+            # A click on an article's button sends what the button sends.
+            said = str(raw["user"]) if "user" in raw else button_payload(str(raw["click"]))
             turns.append(
                 Turn(
-                    user=str(raw["user"]),
+                    user=said,
                     expect_article=article,
                     expect_kind=kind,
                     followup=bool(raw.get("followup")),
@@ -265,7 +274,8 @@ class SetReport:
 def is_right(turn: Turn, reply: Reply) -> bool:
     if turn.expect_article is not None:
         return reply.article == turn.expect_article
-    return reply.kind == turn.expect_kind
+    expected = turn.expect_kind or ""
+    return reply.kind in KIND_ALIASES.get(expected, frozenset({expected}))
 
 
 def reply_topic(reply: Reply, content: Catalogue) -> str | None:
