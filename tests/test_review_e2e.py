@@ -15,10 +15,10 @@ from playwright.async_api import async_playwright, expect
 
 from bot.settings import PROJECT_ROOT as ROOT
 from tests.conftest import RestClient
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 STAFF_USER = "kundeservice"
 STAFF_PASSWORD = "e2e-passord-som-er-langt"
 DESCRIPTION = "Kameraet mitt er svart i alle Teams-møter <b>siden mandag</b>"
@@ -56,9 +56,7 @@ def staff_account(rakel):
 async def test_ticket_from_a_real_conversation_is_worked_in_the_browser(rakel, user, staff_account):
     public_id = report_case(user)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = await browser.new_page(base_url=rakel.web_url)
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from bot.content.render import KnowledgeBase
 from bot.settings import PROJECT_ROOT, load_settings
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -22,8 +23,8 @@ UNREACHABLE = "Rakel er ikke tilgjengelig akkurat nå"
 def browser() -> Iterator:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
         )
         yield browser
         browser.close()

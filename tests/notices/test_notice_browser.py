@@ -6,39 +6,30 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from aiohttp import web
 from playwright.async_api import Page, async_playwright, expect
 
 from bot import notices
 from bot.settings import PROJECT_ROOT
 from bot.web.app import create_app
-from devtools.ports import free_port
 from tests.notices.conftest import notice_values
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, served
 from tests.support.staff import ADMIN, ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
 async def base_url(settings, database) -> AsyncIterator[str]:
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with served(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture
 async def page(base_url) -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         # axe is injected as an inline script, which the pages' CSP rightly forbids.
         context = await browser.new_context(base_url=base_url, bypass_csp=True)
         page = await context.new_page()

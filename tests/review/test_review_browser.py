@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 import yaml
-from aiohttp import web
 from playwright.async_api import Page, async_playwright, expect
 
 from bot.web.app import create_app
-from devtools.ports import free_port
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, served
 from tests.support.staff import (
     ADMIN,
     ADMIN_PASSWORD,
@@ -20,28 +19,20 @@ from tests.support.staff import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
 
 @pytest.fixture
 async def base_url(settings, database) -> AsyncIterator[str]:
     """The real web app on a free port of 127.0.0.1, in this event loop."""
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with served(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture
 async def page(base_url) -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = await browser.new_context(base_url=base_url, accept_downloads=True)
         page = await context.new_page()
         dialogs: list[str] = []

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-import pytest
-from rasa.shared.core.domain import Domain
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import migrate, notices
+from bot import notices
 from bot.actions import services
 from bot.actions.knowledge import ActionAnswerArticle
 from bot.actions.notices import user_municipality
-from bot.db import Database
-from bot.settings import PROJECT_ROOT
 from tests.notices.conftest import notice_values
 from tests.support.trackers import parse_data, tracker
-
-
-@pytest.fixture(scope="module")
-def domain() -> dict:
-    return Domain.load(str(PROJECT_ROOT / "domain.yml")).as_dict()
-
-
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'rakel.db'}"
-    monkeypatch.setenv("RAKEL_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("RAKEL_DB_URL", url)
-    db = Database(url)
-    migrate.upgrade(db)
-    services.reset()
-    yield db
-    services.reset()
-    db.dispose()
 
 
 def publish(database, **overrides):
