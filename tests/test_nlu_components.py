@@ -139,4 +139,19 @@ def test_an_untrained_classifier_classifies_nothing(featurizer, tmp_path):
     [featured] = featurizer.process([message("hei")])
     [result] = classifier.process([featured])
     assert "response_selector" not in result.as_dict_nlu()
-    assert result.get("intent") is None
+    assert result.get("intent") == {"name": None, "confidence": 0.0}
+
+
+@pytest.mark.parametrize("text", ["   ", "\n\t", ""])
+def test_blank_text_falls_back_instead_of_breaking_the_pipeline(featurizer, trained, text):
+    # Blank text gets no e5 feature; the FallbackClassifier after us needs an intent to
+    # read (a KeyError there left the user without any reply).
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
+    [featured] = featurizer.process([message(text)])
+    [classified] = trained.process([featured])
+    fallback = FallbackClassifier.create(
+        {**FallbackClassifier.get_default_config(), "threshold": 0.4}, None, None, None
+    )
+    [result] = fallback.process([classified])
+    assert result.get("intent")["name"] == "nlu_fallback"

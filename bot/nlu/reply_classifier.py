@@ -185,6 +185,11 @@ class ReplyClassifier(GraphComponent, IntentClassifier):
         for message in messages:
             ranking = self.ranking(message)
             if not ranking:
+                # Nothing to classify (blank text has no e5 feature; or not trained):
+                # no intent, as Rasa's own classifiers say it, so the FallbackClassifier
+                # (which needs an intent to read) turns it into nlu_fallback.
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0})
+                message.set(INTENT_RANKING_KEY, [])
                 continue
             intents: dict[str, float] = defaultdict(float)
             for label, probability in ranking:
