@@ -5,21 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
-
-from tests.support.staff import migrated, staff_settings
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return staff_settings(tmp_path)
-
-
-@pytest.fixture
-def database(settings):
-    database = migrated(settings)
-    yield database
-    database.dispose()
+# The notice pages are staff pages: the same settings and migrated database.
+from tests.review.conftest import database, settings  # noqa: F401 - fixtures
 
 
 def notice_values(**overrides: Any) -> dict[str, Any]:
