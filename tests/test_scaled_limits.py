@@ -41,6 +41,7 @@ class _Recorder(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, int]] = []
+        self.transfer_encodings: list[str | None] = []
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +49,7 @@ class _Recorder(ThreadingHTTPServer):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 recorder.seen.append((self.command, self.path, len(body)))
+                recorder.transfer_encodings.append(self.headers.get("Transfer-Encoding"))
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -117,6 +119,7 @@ def proxy():
 @pytest.fixture
 def seen(proxy):
     proxy.recorder.seen.clear()
+    proxy.recorder.transfer_encodings.clear()
     return proxy.recorder.seen
 
 
@@ -168,6 +171,33 @@ def test_a_header_over_8_kb_is_400_and_a_request_line_over_8_kb_is_414(proxy, se
         url, headers={"Authorization": "Bearer " + "a" * 4000}, data=b"{}", timeout=10
     )
     assert token.status_code == 200 and len(seen) == 1
+
+
+def test_a_request_with_two_host_headers_is_400_and_never_reaches_a_backend(proxy, seen):
+    sock = _raw(proxy, "public")
+    with sock:
+        sock.sendall(
+            b"POST /login HTTP/1.1\r\nHost: rakel\r\nHost: other\r\nContent-Length: 2\r\n\r\n{}"
+        )
+        _waited, received = _wait_closed(sock)
+    assert received.startswith(b"HTTP/1.1 400")
+    assert seen == []
+
+
+def test_a_chunked_body_with_trailers_reaches_a_backend_as_one_sized_body(proxy, seen):
+    """The backends never parse chunked framing or trailers from outside: nginx reads
+    the whole body (within its limits) and passes it on with a Content-Length."""
+    chunks = b"".join(b"1\r\nx\r\n" for _ in range(5000))
+    sock = _raw(proxy, "public")
+    with sock:
+        sock.sendall(
+            b"POST /webhooks/teams/webhook HTTP/1.1\r\nHost: rakel\r\nConnection: close\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\nX-Trailer: 1\r\n\r\n"
+        )
+        _waited, received = _wait_closed(sock)
+    assert received.startswith(b"HTTP/1.1 200")
+    assert seen == [("POST", "/webhooks/teams/webhook", 5000)]
+    assert proxy.recorder.transfer_encodings == [None]
 
 
 @pytest.mark.parametrize(

@@ -283,3 +283,14 @@ def test_lockhash_names_a_pin_the_index_has_no_file_for(tmp_path):
     with pytest.raises(lockhash.LockError, match=r"line 1: the index has no file of foo==9.9"):
         lockhash.hash_lock(lock, fetch=lambda _name, _index: [])
     assert lock.read_text() == "foo==9.9\n"  # left as it was
+
+
+def test_aiohttp_parses_requests_with_its_c_parser():
+    """The request-smuggling advisories of aiohttp 3.9.5 (docs/security.md) are in its
+    pure-Python parser, used only when the C extension is missing or disabled
+    (AIOHTTP_NO_EXTENSIONS): the installed wheel must bring and use the C one."""
+    from aiohttp import http_parser
+
+    c_parser = getattr(http_parser, "HttpRequestParserC", None)
+    assert c_parser is not None
+    assert http_parser.HttpRequestParser is c_parser
