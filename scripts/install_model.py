@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 MODEL = "nb_core_news_sm"
 OFFICIAL_URL = (
@@ -109,9 +110,11 @@ def main() -> int:
                 "on purpose, record the new digest in WHEEL_SHA256 in scripts/install_model.py."
             )
         sources.append(f"{wheel.as_uri()}#sha256={expected}")
-    url_name = MODEL_URL.split("#")[0].rsplit("/", 1)[-1]
-    if url_digest := WHEEL_SHA256.get(url_name):
-        sources.append(f"{MODEL_URL.split('#')[0]}#sha256={url_digest}")
+    # The download's digest is the one recorded for the file name the URL ends in
+    # ('+' may come percent-encoded); any fragment of the URL's own is replaced.
+    url = MODEL_URL.split("#", 1)[0]
+    if url_digest := WHEEL_SHA256.get(unquote(url.rsplit("/", 1)[-1])):
+        sources.append(f"{url}#sha256={url_digest}")
     for source in sources:
         if pip_install(source) and (found := model_works()):
             print(f"spaCy model ok: {found}")

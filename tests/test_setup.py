@@ -328,7 +328,11 @@ def test_a_downloaded_model_wheel_with_another_digest_is_refused_by_pip(tmp_path
             env={
                 "PATH": "/usr/bin:/bin",
                 "RAKEL_MODEL_WHEEL_DIR": str(empty),
-                "RAKEL_MODEL_URL": f"http://127.0.0.1:{server.server_address[1]}/{MODEL_WHEEL}",
+                # '+' percent-encoded, as a release URL may have it.
+                "RAKEL_MODEL_URL": (
+                    f"http://127.0.0.1:{server.server_address[1]}/"
+                    + MODEL_WHEEL.replace("+", "%2B")
+                ),
                 "PIP_CONFIG_FILE": os.devnull,
                 "PIP_NO_INDEX": "1",
                 "PIP_NO_CACHE_DIR": "1",
