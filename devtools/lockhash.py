@@ -36,7 +36,10 @@ from packaging.version import InvalidVersion, Version
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 PEP691 = "application/vnd.pypi.simple.v1+json"
-PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\#]+)")
+# `name[extras]==version ; marker`: extras and an environment marker are kept as written.
+PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*(?P<version>[^\s;\\#]+)"
+)
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 
 
@@ -49,6 +52,7 @@ class Pin:
     name: str
     version: str
     line: int  # 1-based, for messages
+    head: str  # the requirement as written, without its hashes
     hashes: list[str] = field(default_factory=list)
 
 
@@ -71,7 +75,12 @@ def parse(text: str) -> tuple[list[str | Pin], list[Pin]]:
                 raise LockError(f"line {number}: not a `name==version` pin: {stripped!r}")
             items.append(raw)
             continue
-        pin = Pin(match["name"], match["version"], number)
+        head = stripped.split("--hash", 1)[0].rstrip(" \t\\")
+        if "#" in head:
+            # pip joins continuation lines before it strips comments: a comment here
+            # would swallow the hashes that follow.
+            raise LockError(f"line {number}: put the comment on its own line: {stripped!r}")
+        pin = Pin(match["name"], match["version"], number, head)
         pin.hashes += [h.split(":", 1)[1] for h in HASH.findall(stripped)]
         items.append(pin)
         pins.append(pin)
@@ -86,7 +95,7 @@ def render(items: list[str | Pin]) -> str:
         if isinstance(item, str):
             lines.append(item)
             continue
-        head = f"{item.name}=={item.version}"
+        head = item.head
         if not item.hashes:
             lines.append(head)
             continue

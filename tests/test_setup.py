@@ -370,3 +370,18 @@ def test_a_downloaded_model_wheel_with_another_digest_is_refused_by_pip(tmp_path
         check=True,
     ).stdout.lower()
     assert "nb-core-news-sm" not in listed and "rakel-probe" not in listed
+
+
+def test_lockhash_keeps_extras_and_markers_and_refuses_a_comment_on_a_pin_line(tmp_path):
+    lock = tmp_path / "x-lock.txt"
+    lock.write_text('uvicorn[standard]==0.30.0 ; python_version >= "3.10"\n')
+    files = [{"filename": "uvicorn-0.30.0-py3-none-any.whl", "hashes": {"sha256": "a" * 64}}]
+    lockhash.hash_lock(lock, fetch=lambda _name, _index: files)
+    assert lock.read_text() == (
+        f'uvicorn[standard]==0.30.0 ; python_version >= "3.10" \\\n    --hash=sha256:{"a" * 64}\n'
+    )
+    # pip joins the continuation lines before it drops comments: the comment would
+    # swallow the hashes, so the tool asks for it on its own line.
+    lock.write_text("foo==1.0  # why this pin\n")
+    with pytest.raises(lockhash.LockError, match=r"line 1: put the comment on its own line"):
+        lockhash.parse(lock.read_text())
