@@ -180,6 +180,23 @@ def dismiss(session: Session, miss_id: int, actor: str) -> NluMiss | None:
     return miss
 
 
+DECISIONS = ("assign", "dismiss")
+
+
+def decide(
+    session: Session,
+    miss_id: int,
+    decision: str,
+    intent: str | None,
+    actor: str,
+    knowledge_dir: Path,
+) -> NluMiss | None:
+    """One staff decision on a missed message: "assign" an intent, or "dismiss"."""
+    if decision == "dismiss":
+        return dismiss(session, miss_id, actor)
+    return assign(session, miss_id, intent, actor, knowledge_dir)
+
+
 def flag_ticket_message(session: Session, public_id: str, turn: int, actor: str) -> NluMiss | None:
     """A user message of a ticket's conversation, as a missed message staff decide on.
 

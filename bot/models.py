@@ -350,7 +350,8 @@ class NoticeShown(Base):
 # validated like an article file).
 CONTENT_CHANGE_KINDS = ("example", "answer", "examples", "new_article")
 # "approved" changes are read by training; export writes them to knowledge/.
-CONTENT_CHANGE_STATUSES = ("approved", "exported", "refused")
+# A later decision on the same message withdraws the earlier one.
+CONTENT_CHANGE_STATUSES = ("approved", "withdrawn", "exported", "refused")
 
 
 class ContentChange(Base):
@@ -389,7 +390,7 @@ class ContentAudit(Base):
     id = Column(Integer, primary_key=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     actor = Column(String(128), nullable=False)
-    # approved (a change) | assigned | dismissed (a missed message)
+    # approved | withdrawn (a change) | assigned | dismissed | flagged (a missed message)
     action = Column(String(32), nullable=False)
     change_id = Column(
         Integer, ForeignKey("content_changes.id", ondelete="CASCADE"), nullable=True, index=True
