@@ -9,10 +9,10 @@ from contextlib import closing
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.learning.test_probably_wrong_e2e import answer, misses_of
+from tests.learning.test_probably_wrong_e2e import REPHRASE, answer, misses_of
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.test_handoff_e2e import text
-from tests.test_honest_replies_e2e import AMBIGUOUS, CLEAR
+from tests.test_honest_replies_e2e import CLEAR
 from tests.test_review_e2e import STAFF_PASSWORD, STAFF_USER, staff_account  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -29,7 +29,7 @@ async def test_a_rephrased_question_is_assigned_to_an_article_by_staff(
     staff_account,  # noqa: F811
 ):
     answered = answer(user)
-    assert user.texts(AMBIGUOUS) == [text("utter_did_you_mean")]
+    assert user.say(REPHRASE)[-1]["text"] == text("utter_ask_helped")
     assert misses_of(rakel, user.conversation_id) == [("rephrased", CLEAR, answered)]
     [(miss_id,)] = rows(
         rakel,
@@ -45,7 +45,7 @@ async def test_a_rephrased_question_is_assigned_to_an_article_by_staff(
         await page.get_by_role("button", name="Logg inn").click()
         row = page.locator(f"#miss-{miss_id}")
         await expect(row).to_contain_text(CLEAR)
-        await expect(row).to_contain_text(AMBIGUOUS)  # the message that followed
+        await expect(row).to_contain_text(REPHRASE)  # the message that followed
         await row.get_by_label("Riktig svar på meldingen").select_option(
             label="Dele skjermen i Teams"
         )

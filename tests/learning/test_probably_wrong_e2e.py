@@ -14,6 +14,10 @@ from tests.test_honest_replies_e2e import AMBIGUOUS, CLEAR
 
 pytestmark = pytest.mark.e2e
 
+# Another article's question, right after the answer to CLEAR. (A short message such as
+# AMBIGUOUS would be a follow-up within the answer's topic, which is not a rephrase.)
+REPHRASE = "kameraet virker ikke i teams"
+
 
 def misses_of(rakel, conversation_id: str) -> list[tuple]:
     with closing(sqlite3.connect(rakel.var_dir / "rakel.db")) as connection:
@@ -36,9 +40,10 @@ def test_asking_for_a_person_right_after_an_article(rakel, user):
     assert misses_of(rakel, user.conversation_id) == [("asked_for_person", CLEAR, article)]
 
 
-def test_a_rephrase_that_gets_did_you_mean(rakel, user):
+def test_a_rephrase_that_gets_another_article(rakel, user):
     article = answer(user)
-    assert user.texts(AMBIGUOUS) == [text("utter_did_you_mean")]
+    assert user.say(REPHRASE)[-1]["text"] == text("utter_ask_helped")
+    assert user.tracker()["slots"]["last_article"] != article
     assert misses_of(rakel, user.conversation_id) == [("rephrased", CLEAR, article)]
 
 
