@@ -274,9 +274,10 @@ def _examples_block(examples: list[str]) -> str:
 
 
 def example_lines(text: str) -> list[str]:
-    """Example questions typed one per line ("- " at the start is optional)."""
-    lines = [line.strip() for line in text.splitlines()]
-    return [line.removeprefix("- ").strip() for line in lines if line.removeprefix("- ").strip()]
+    """Example questions typed one per line ("- " at the start is optional), masked:
+    staff paste them from conversations, and the database keeps no personal data."""
+    lines = [line.strip().removeprefix("- ").strip() for line in text.splitlines()]
+    return [mask_text(line) for line in lines if line]
 
 
 def effective_value(session: Session, article_id: str, field: str, from_file: Any) -> Any:

@@ -234,3 +234,12 @@ def test_an_edit_with_a_figure_not_in_the_report_is_refused(database):  # noqa: 
             )
         )
     assert rows(database) == ([], [])
+
+
+def test_example_questions_are_masked_before_they_are_stored(database):  # noqa: F811
+    examples = EXAMPLES + "\nskrive ut, ring meg på 912 34 567"
+    database.run(
+        lambda s: content_changes.create_draft(s, draft(examples=examples), "kari", KNOWLEDGE)
+    )
+    data = rows(database)[0][0][3]
+    assert data["examples"].splitlines()[-1] == "- skrive ut, ring meg på [telefonnummer fjernet]"
