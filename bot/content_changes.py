@@ -34,10 +34,6 @@ from bot.settings import PROJECT_ROOT
 from bot.tickets.transcript import read_transcript
 
 NLU_DIR = PROJECT_ROOT / "bot" / "data" / "nlu"
-# Intents a missed message may be given besides the articles (issue 18: "other IT or
-# out of scope"); any other intent of the catalogue stays possible through `assign`.
-OTHER_IT = "other_it"
-OUT_OF_SCOPE = "out_of_scope"
 
 
 class ChangeError(ValueError):
