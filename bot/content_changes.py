@@ -426,6 +426,18 @@ def create_draft(
     )
 
 
+def approved_changes(session: Session) -> list[ContentChange]:
+    """The changes training and export apply, oldest first (a later change of the same
+    article field supersedes an earlier one)."""
+    return list(
+        session.scalars(
+            select(ContentChange)
+            .where(ContentChange.status == "approved")
+            .order_by(ContentChange.id)
+        )
+    )
+
+
 def changes(session: Session, limit: int = 100) -> list[ContentChange]:
     return list(
         session.scalars(select(ContentChange).order_by(ContentChange.id.desc()).limit(limit))

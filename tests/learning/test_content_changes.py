@@ -73,6 +73,7 @@ def test_assigning_a_miss_to_an_article_is_an_approved_audited_example(database)
     assert changes == [
         ("example", "faq/teams_camera_sound", "approved", "kameraet er svart i møtet", "kari")
     ]
+    assert [c.id for c in database.run(content_changes.approved_changes)] == [change.id]
     assert audit == [
         ("kari", "assigned", "corrected_intent", None, "faq/teams_camera_sound"),
         ("kari", "approved", "example", None, '"kameraet er svart i møtet"'),
@@ -95,6 +96,7 @@ def test_other_it_then_dismissed_withdraws_the_example(database):  # noqa: F811
     ]
     stored = database.run(lambda s: s.get(NluMiss, miss))
     assert (stored.corrected_intent, stored.dismissed_by) == (None, "ola")
+    assert database.run(content_changes.approved_changes) == []  # training skips it
 
 
 def test_an_unknown_intent_is_refused_and_nothing_stored(database):  # noqa: F811
