@@ -161,15 +161,19 @@ def iso_week(when: datetime) -> tuple[int, int]:
 
 
 def outcomes(sets: dict[str, set[str]], tracker: TrackerFigures) -> tuple[Outcomes, list[Outcomes]]:
-    """The measures for the whole period and per ISO week (oldest first); a
+    """The measures for the whole period and per ISO week (oldest first, every week of
+    the period, also those without conversations, so a trend shows its gaps); a
     conversation belongs to the week of its first message in the period."""
     total = Outcomes(
         "Hele perioden",
         len(tracker.conversations),
         {m: len(sets[m]) for m in OUTCOMES},
     )
-    weeks: dict[tuple[int, int], set[str]] = defaultdict(set)
+    weeks: dict[tuple[int, int], set[str]] = {}
+    for day, _ in tracker.per_day:
+        weeks.setdefault(day.isocalendar()[:2], set())
     for conversation, when in tracker.first_seen.items():
+        weeks.setdefault(iso_week(when), set())
         weeks[iso_week(when)].add(conversation)
     trend = [
         Outcomes(

@@ -87,9 +87,17 @@ async def test_each_measure_counts_the_conversations_its_definition_names(settin
     assert s.outcomes.conversations == 7
     assert s.outcomes.counts == {m: len(v) for m, v in sets.items()}
     assert s.outcomes.share("confirmed_solved") == pytest.approx(2 / 7)
-    # Per ISO week: the earlier conversation in its own row, the oldest week first.
+    # Per ISO week: every week of the period, oldest first, the empty ones too ...
     early, late = stats.iso_week(EARLIER), stats.iso_week(NOW)
-    assert [(w.label, w.conversations, w.counts) for w in s.outcomes_per_week] == [
+    first = stats.period_start(30).astimezone(stats.OSLO).date()
+    days = [first + timedelta(days=i) for i in range(30)]
+    weeks = list(dict.fromkeys(d.isocalendar()[:2] for d in days))
+    assert [w.label for w in s.outcomes_per_week] == [f"Uke {w}, {y}" for y, w in weeks]
+    assert sum(w.conversations for w in s.outcomes_per_week) == 7
+    # ... and the earlier conversation in its own row.
+    assert [
+        (w.label, w.conversations, w.counts) for w in s.outcomes_per_week if w.conversations
+    ] == [
         (
             f"Uke {early[1]}, {early[0]}",
             1,
