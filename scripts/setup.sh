@@ -5,12 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --- the web service's and the worker's environment: own lock, own stamp ---------------
+scripts/setup_web.sh
+
+# --- the Rasa environment (Rasa server, action server, trainer, tools) ---------------
+
 VENV=${RAKEL_VENV:-.venv}
 PYTHON=${RAKEL_PYTHON:-python3}
 
 fingerprint() {
   local f
-  for f in requirements/*.txt scripts/setup.sh scripts/install_model.py \
+  for f in requirements/{rasa,app}-lock.txt scripts/setup.sh scripts/install_model.py \
     widget/package.json widget/package-lock.json; do
     if [ -f "$f" ]; then cat "$f"; fi
   done | sha256sum | cut -c1-32

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The environment of the web service and the worker (docs/architecture.md), from
+# requirements/web-lock.txt: current aiohttp and SQLAlchemy, no Rasa. Called by
+# scripts/setup.sh. It has its own stamp, so a change to this lock reinstalls this
+# environment only (seconds) and never the Rasa one (minutes); re-running when nothing
+# changed takes well under a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${RAKEL_PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 10) else 1)'; then
+  echo "ERROR: the web environment needs Python 3.10 or newer; '$PYTHON' is $("$PYTHON" --version 2>&1)." >&2
+  exit 1
+fi
+# Where it lives is a setting (RAKEL_WEB_VENV), declared in bot/settings.py only.
+WEB_VENV=$("$PYTHON" -c 'from bot.settings import environment_dir; print(environment_dir("web"))')
+
+want=$(cat requirements/web-lock.txt scripts/setup_web.sh | sha256sum | cut -c1-32)
+stamp="$WEB_VENV/.rakel-setup"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+
+echo "==> setup: $WEB_VENV (web service and worker)"
+# Built afresh on every change, so a package dropped from the lock is gone too and the
+# environment holds exactly the lock. Only a directory that is a virtualenv is removed.
+if [ -f "$WEB_VENV/pyvenv.cfg" ]; then
+  rm -rf "$WEB_VENV"
+elif [ -e "$WEB_VENV" ]; then
+  echo "ERROR: $WEB_VENV exists and is not a virtualenv; move it away or set RAKEL_WEB_VENV." >&2
+  exit 1
+fi
+"$PYTHON" -m venv "$WEB_VENV"
+"$WEB_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+  -r requirements/web-lock.txt
+# Every dependency of every package is in the lock (a missing one fails here, not at run time).
+"$WEB_VENV/bin/python" -m pip check >/dev/null || {
+  "$WEB_VENV/bin/python" -m pip check >&2
+  echo "ERROR: requirements/web-lock.txt is incomplete (above)." >&2
+  exit 1
+}
+echo "$want" > "$stamp"
+echo "==> setup done: $WEB_VENV"
