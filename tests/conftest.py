@@ -74,6 +74,24 @@ def pytest_ignore_collect(collection_path: Path) -> bool | None:
     return None if path in wanted else True
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A web-environment test named on the Rasa environment's command line would test the
+    web service on Rasa's aiohttp and SQLAlchemy: deselected, and the reason said."""
+    if not IN_RASA_ENV:
+        return
+    web = [i for i in items if i.path.relative_to(ROOT).as_posix() in WEB_ENV_TESTS]
+    if not web:
+        return
+    config.hook.pytest_deselected(items=web)
+    items[:] = [i for i in items if i not in web]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"{len(web)} tests deselected: they belong to the web environment "
+            "(.venv-web/bin/python -m pytest ..., or scripts/test.sh for both)"
+        )
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at its lowest cost for accounts made inside the test process.

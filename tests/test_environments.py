@@ -3,6 +3,7 @@ and the worker on the web lock's current aiohttp and SQLAlchemy, not on Rasa's p
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT as ROOT
 from devtools.ports import free_port
@@ -61,6 +63,22 @@ def test_the_web_service_serves_on_the_web_locks_aiohttp_and_sqlalchemy(tmp_path
 
 
 def test_the_worker_runs_on_the_web_locks_aiohttp_and_sqlalchemy(tmp_path, process_env):
+    # A conversation 100 days old and one from yesterday, stored here by Rasa's tracker
+    # store (SQLAlchemy 1.4): the worker's first retention run, on SQLAlchemy 2, deletes
+    # the old one from Rasa's tables.
+    from rasa.shared.core.domain import Domain
+
+    from bot.tracker_store import RakelTrackerStore
+    from tests.tickets.test_retention import DAY, save_conversation
+
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    process_env["RAKEL_TRACKER_DB_URL"] = tracker_url
+    store = RakelTrackerStore(domain=Domain.empty(), url=tracker_url)
+    now = time.time()
+    asyncio.run(save_conversation(store, "old-user", now - 100 * DAY))
+    asyncio.run(save_conversation(store, "recent-user", now - DAY))
+    store.engine.dispose()
+
     log = tmp_path / "worker.log"
     # Started with this interpreter (the Rasa environment when run there): the worker
     # must still end up in its own.
@@ -68,19 +86,26 @@ def test_the_worker_runs_on_the_web_locks_aiohttp_and_sqlalchemy(tmp_path, proce
     process = spawn(command, process_env, log)
     try:
         wait_until(
-            lambda: "worker started" in log.read_text(errors="replace"),
+            lambda: "retention (" in log.read_text(errors="replace"),
             timeout=60,
-            what="worker start",
+            what="the worker's first retention run",
             process=process,
         )
     finally:
         stop_process_group(process.pid)
         process.wait(timeout=10)
+    output = log.read_text(errors="replace")
     line = started_line(log, "worker")
-    assert line, log.read_text(errors="replace")
+    assert line, output
     lock = pins("web-lock.txt")
     assert (line["aiohttp"], line["sqlalchemy"]) == (lock["aiohttp"], lock["sqlalchemy"])
     assert line["sqlalchemy"] != pins("rasa-lock.txt")["sqlalchemy"]
+    assert "worker cycle failed" not in output
+    engine = create_engine(tracker_url)
+    with engine.connect() as connection:
+        senders = set(connection.execute(text("SELECT DISTINCT sender_id FROM events")).scalars())
+    engine.dispose()
+    assert senders == {"recent-user"}
 
 
 def test_rasa_processes_stay_in_the_rasa_environment(tmp_path):
