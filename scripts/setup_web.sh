@@ -12,8 +12,9 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 10) els
   echo "ERROR: the web environment needs Python 3.10 or newer; '$PYTHON' is $("$PYTHON" --version 2>&1)." >&2
   exit 1
 fi
-# Where it lives is a setting (RAKEL_WEB_VENV), declared in bot/settings.py only.
-WEB_VENV=$("$PYTHON" -c 'from bot.settings import environment_dir; print(environment_dir("web"))')
+# The same setting and default as bot/settings.py (environment_dir), which the processes
+# read; not imported from there: the image build runs setup before the code is copied in.
+WEB_VENV=${RAKEL_WEB_VENV:-.venv-web}
 
 want=$(cat requirements/web-lock.txt scripts/setup_web.sh | sha256sum | cut -c1-32)
 stamp="$WEB_VENV/.rakel-setup"
