@@ -15,8 +15,10 @@ PYTHON=${RAKEL_PYTHON:-python3}
 
 fingerprint() {
   local f
-  for f in requirements/{rasa,app}-lock.txt scripts/setup.sh scripts/install_model.py \
+  for f in requirements/*.txt scripts/setup.sh scripts/install_model.py \
     widget/package.json widget/package-lock.json; do
+    # The web environment's lock has its own stamp (scripts/setup_web.sh).
+    [ "$f" = requirements/web-lock.txt ] && continue
     if [ -f "$f" ]; then cat "$f"; fi
   done | sha256sum | cut -c1-32
 }
