@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## install everything into $(VENV) if needed (seconds when nothing changed)
+setup: ## install everything into $(VENV) and the web env (RAKEL_WEB_VENV) if needed (seconds when nothing changed)
 	@scripts/setup.sh
 
 train: setup ## train the model if its inputs changed
@@ -32,7 +32,7 @@ test: setup ## set up if needed and run the whole test suite
 	@scripts/test.sh
 
 test-fast: setup ## the quick loop: every test that needs no trained model, browser or scaled profile
-	@python -m pytest -q -m "not e2e and not browser and not scaled and not postgres and not training" $(ARGS)
+	@scripts/test.sh --fast $(ARGS)
 
 eval: train ## first replies to real questions (dev/test), held-out accuracy, stories, CV, conversations
 	@python -m bot.evaluate; status=$$?; python -m devtools.conversations && exit $$status

@@ -21,8 +21,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import PROJECT_ROOT, Settings, load_settings, process_python
 
 
 def rasa_environment(settings: Settings) -> dict[str, str]:
@@ -39,6 +40,36 @@ def rasa_port(settings: Settings) -> int:
     from urllib.parse import urlparse
 
     return urlparse(settings.rasa_url).port or 5005
+
+
+def in_own_environment(process: str) -> None:
+    """Continue `run <process>` in the process's own Python environment.
+
+    The Procfile, the tests and the scaled profile may start any process from either
+    environment; the web service and the worker must not run on Rasa's aiohttp 3.9
+    and SQLAlchemy 1.4 (docs/architecture.md). Replaces this process, pid unchanged.
+    """
+    python = process_python(process)
+    if Path(sys.prefix).resolve() == python.parent.parent.resolve():
+        return
+    if not python.exists():
+        raise SystemExit(
+            f"run {process}: its Python environment {python.parent.parent} is missing; "
+            "run scripts/setup.sh"
+        )
+    command = [str(python), "-m", "bot.cli", "run", process]
+    os.execv(command[0], command)  # noqa: S606 - the same command in the right interpreter
+
+
+def environment_line(process: str) -> str:
+    """What the process runs on, logged at start: operators and the tests read it."""
+    import aiohttp
+    import sqlalchemy
+
+    return (
+        f"{process}: Python {sys.version.split()[0]} in {sys.prefix}, "
+        f"aiohttp {aiohttp.__version__}, SQLAlchemy {sqlalchemy.__version__}"
+    )
 
 
 def run_rasa(settings: Settings) -> None:
@@ -270,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "person":
         return person(settings, args)
     elif args.command == "run":
+        in_own_environment(args.process)
+        print(environment_line(args.process), file=sys.stderr, flush=True)
         {"rasa": run_rasa, "actions": run_actions, "web": run_web, "worker": run_worker}[
             args.process
         ](settings)

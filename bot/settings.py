@@ -33,6 +33,31 @@ CONTACT_DEFAULTS = {
 WIDGET_TOKEN_MAX_LIFETIME_SECONDS = 8 * 3600
 
 
+# --- Python environments ----------------------------------------------------------
+# Which environment runs which process (docs/architecture.md). Rasa 3.6 pins aiohttp 3.9
+# and SQLAlchemy 1.4; the web service and the worker never import Rasa, so they run on
+# current releases (requirements/web-lock.txt) in an environment of their own. The Rasa
+# server, the action server and the trainer stay in Rasa's.
+WEB_ENV_PROCESSES = frozenset({"web", "worker"})
+ENVIRONMENTS = {"rasa": ("RAKEL_VENV", ".venv"), "web": ("RAKEL_WEB_VENV", ".venv-web")}
+
+
+def environment_dir(name: str, env: Mapping[str, str] | None = None) -> Path:
+    """The virtualenv `rasa` or `web` (relative settings are from the checkout).
+
+    Not resolved: the checkout's `.venv` may be a link that several checkouts share.
+    """
+    env = os.environ if env is None else env
+    variable, default = ENVIRONMENTS[name]
+    return PROJECT_ROOT / (env.get(variable) or default)
+
+
+def process_python(process: str, env: Mapping[str, str] | None = None) -> Path:
+    """The interpreter that runs `bot.cli run <process>`."""
+    name = "web" if process in WEB_ENV_PROCESSES else "rasa"
+    return environment_dir(name, env) / "bin" / "python"
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 

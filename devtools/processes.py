@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, process_python
 from devtools.ports import LOOPBACK
 from devtools.readiness import ProcessExited, answers_ok, ready_url, wait_until
 
@@ -33,9 +33,11 @@ def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
         )
 
 
-def rakel_command(group: str) -> list[str]:
-    """One of Rakel's processes as `make run` starts it (rasa, actions, web, worker)."""
-    return [sys.executable, "-m", "bot.cli", "run", group]
+def rakel_command(group: str, env: Mapping[str, str]) -> list[str]:
+    """One of Rakel's processes as `make run` starts it (rasa, actions, web, worker), in
+    its own Python environment under `env`: the web service and the worker in the web
+    environment, whichever environment this process runs in."""
+    return [str(process_python(group, env)), "-m", "bot.cli", "run", group]
 
 
 def stop_process_group(pid: int, timeout: float = 30) -> None:
@@ -117,7 +119,7 @@ class Rakel:
 
     def start(self, name: str, timeout: float = START_TIMEOUT) -> None:
         log = self.logs / f"{name}.log"
-        process = spawn(rakel_command(name), self.env, log)
+        process = spawn(rakel_command(name, self.env), self.env, log)
         self.processes[name] = process
         try:
             wait_until(lambda: self.ready(name), timeout=timeout, what=name, process=process)

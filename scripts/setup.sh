@@ -4,14 +4,23 @@
 # a stamp records the hash of everything that decides what gets installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# install_lock: one lock in pip's hash-checking mode (shared with scripts/setup_web.sh).
+source scripts/install_lock.sh
+
+# --- the web service's and the worker's environment: own lock, own stamp ---------------
+scripts/setup_web.sh
+
+# --- the Rasa environment (Rasa server, action server, trainer, tools) ---------------
 
 VENV=${RAKEL_VENV:-.venv}
 PYTHON=${RAKEL_PYTHON:-python3}
 
 fingerprint() {
   local f
-  for f in requirements/*.txt scripts/setup.sh scripts/install_model.py \
+  for f in requirements/*.txt scripts/setup.sh scripts/install_lock.sh scripts/install_model.py \
     widget/package.json widget/package-lock.json; do
+    # The web environment's lock has its own stamp (scripts/setup_web.sh).
+    [ "$f" = requirements/web-lock.txt ] && continue
     if [ -f "$f" ]; then cat "$f"; fi
   done | sha256sum | cut -c1-32
 }
@@ -30,22 +39,6 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= 
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 
-# install_lock PYTHON LOCK [PIP OPTIONS]: install one lock into PYTHON's environment in
-# pip's hash-checking mode. A file whose sha256 is not one the lock records is refused,
-# and so is a pin without hashes. Re-hash a lock only after changing a pin on purpose
-# (`make lock-hashes`), never to get past a mismatch.
-install_lock() {
-  local python=$1 lock=$2
-  shift 2
-  if ! "$python" -m pip install -q --disable-pip-version-check --no-deps --require-hashes \
-    "$@" -r "$lock"; then
-    echo "ERROR: setup stopped: pip refused or failed to install $lock (pip's reason is above)." >&2
-    echo "If it says the hashes do not match, the file it got is not the one recorded in" >&2
-    echo "$lock: find out why before anything else. After a deliberate pin change, run" >&2
-    echo "'make lock-hashes' and review the diff." >&2
-    exit 1
-  fi
-}
 
 # 1. Rasa's dependencies exactly as in the verified freeze (no resolver surprises).
 install_lock "$VENV/bin/python" requirements/rasa-lock.txt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import uuid
@@ -19,6 +20,76 @@ from tests.support.fake_microsoft import FakeMicrosoft
 
 # A throwaway PostgreSQL cluster for storage tests (fixtures postgres_server, postgres_url).
 pytest_plugins = ["tests.support.postgres"]
+
+
+# Which tests run in which Python environment (docs/architecture.md), declared once, here,
+# by path. Not a marker: a module that imports Rasa cannot even be imported in the web
+# environment, so the choice has to be made before collection, and a path decides that.
+# The web service's and the worker's own tests: in the web environment only, the one those
+# processes run in (its aiohttp 3.13 and SQLAlchemy 2).
+WEB_ENV_TESTS = (
+    "tests/review/test_person_http.py",
+    "tests/review/test_review_browser.py",
+    "tests/review/test_review_http.py",
+    "tests/review/test_sessions.py",
+    "tests/review/test_web_fuzz.py",
+    "tests/notices/test_notice_banner.py",
+    "tests/notices/test_notice_browser.py",
+    "tests/notices/test_notice_figures.py",
+    "tests/notices/test_notice_pages.py",
+    "tests/tickets/test_itsm_delivery.py",
+    "tests/test_health.py",
+)
+# Code both environments import (models, repository, notices, privacy, settings, content,
+# migrations): in each, on SQLAlchemy 1.4 and 2.0. Every other test needs Rasa and runs
+# in the Rasa environment only.
+BOTH_ENV_TESTS = (
+    "tests/notices/test_notice_catalogue.py",
+    "tests/notices/test_notice_repository.py",
+    "tests/tickets/test_repository.py",
+    "tests/tickets/test_transcript.py",
+    "tests/test_migrations.py",
+    "tests/test_privacy.py",
+    "tests/test_privacy_corpora.py",
+    "tests/test_privacy_fuzz.py",
+    "tests/test_secrets.py",
+)
+IN_RASA_ENV = importlib.util.find_spec("rasa") is not None
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    """Leave out what belongs to the other environment (see WEB_ENV_TESTS)."""
+    try:
+        path = collection_path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return None
+    if not path.startswith("tests/"):
+        return None
+    if IN_RASA_ENV:
+        return True if path in WEB_ENV_TESTS else None
+    wanted = WEB_ENV_TESTS + BOTH_ENV_TESTS
+    if collection_path.is_dir():
+        # A folder is entered when something wanted lies in it.
+        return None if any(w.startswith(path + "/") for w in wanted) else True
+    return None if path in wanted else True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A web-environment test named on the Rasa environment's command line would test the
+    web service on Rasa's aiohttp and SQLAlchemy: deselected, and the reason said."""
+    if not IN_RASA_ENV:
+        return
+    web = [i for i in items if i.path.relative_to(ROOT).as_posix() in WEB_ENV_TESTS]
+    if not web:
+        return
+    config.hook.pytest_deselected(items=web)
+    items[:] = [i for i in items if i not in web]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"{len(web)} tests deselected: they belong to the web environment "
+            "(.venv-web/bin/python -m pytest ..., or scripts/test.sh for both)"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -108,13 +108,13 @@ def _probe_wheel(folder: Path) -> Path:
 def _checkout(
     tmp_path: Path, template_venv: Path, *, rasa_lock: str | None = None
 ) -> tuple[Path, dict]:
-    """A copy of the setup code (scripts/setup.sh, scripts/install_model.py) whose locks,
+    """A copy of the setup code (scripts/setup*.sh, install_lock.sh, install_model.py) whose locks,
     one per lock of the real repository, each pin the probe wheel; pip works offline
     from a local folder. `rasa_lock` replaces the text of rasa-lock.txt."""
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     (repo / "requirements").mkdir()
-    for script in ("setup.sh", "install_model.py"):
+    for script in ("setup.sh", "setup_web.sh", "install_lock.sh", "install_model.py"):
         shutil.copy2(ROOT / "scripts" / script, repo / "scripts" / script)
     wheel = _probe_wheel(tmp_path / "wheelhouse")
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
@@ -249,9 +249,11 @@ def test_every_lock_pin_carries_hashes_and_setup_installs_every_lock_with_them()
         "rasa-lock.txt",
         "rasa-itself-lock.txt",
         "app-lock.txt",
+        "web-lock.txt",
     }
     assert [entry for lock in locks for entry in lockhash.unhashed(lock)] == []
-    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    # Both environments' setup scripts, the only places a lock is installed.
+    setup = "\n".join((ROOT / "scripts" / f).read_text() for f in ("setup.sh", "setup_web.sh"))
     for lock in locks:
         assert re.search(rf"^install_lock \S+ requirements/{re.escape(lock.name)}", setup, re.M), (
             f"{lock.name} is not installed through install_lock (--require-hashes)"

@@ -192,7 +192,7 @@ class ScaledProfile:
         """Every replica at once: Rasa's 30-60 s model load overlaps."""
         self.replicas = self.plan()
         for replica in self.replicas.values():
-            self._spawn(replica.name, rakel_command(replica.group), replica.env)
+            self._spawn(replica.name, rakel_command(replica.group, replica.env), replica.env)
 
     def _start_stores(self) -> None:
         postgres = self.postgres
