@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from bot import notices, user_messages
-from bot.models import Ticket, TicketAudit, UserMessage
+from bot.channels.teams_references import save_reference
+from bot.models import NoticeShown, TeamsConversationReference, Ticket, TicketAudit, UserMessage
+from bot.retention import run_retention
 from bot.tickets.repository import TicketError, create_ticket
 from bot.web import notice_changes, ticket_changes
 from bot.web.staff_base import StaffIdentity
@@ -198,3 +202,53 @@ def test_a_widget_message_counts_as_delivered_once_its_recipient_saw_it(database
         ).all()
     )
     assert audit == [("rakel", "messaged")]
+
+
+def test_retention_deletes_old_messages_and_notice_tellings_but_keeps_who_is_owed_one(
+    database, settings
+):
+    now = datetime.now(timezone.utc)
+    notice_id, tickets = outage_with_tickets(database, ["teams:aad-kari", "teams:aad-ola"])
+    resolve(database, notice_id)  # a message for each, not sent yet
+
+    def age(session):
+        # Kari's message and an old telling are 100 days old; Ola's is recent. Neither
+        # has used Teams for 120 days; Kari's ticket is still open, Ola's is closed.
+        kari, ola = session.execute(select(UserMessage).order_by(UserMessage.id)).scalars()
+        kari.created_at = now - timedelta(days=100)
+        notices.record_shown(
+            session, [notice_id], "old-conversation", "m1", now - timedelta(days=100)
+        )
+        notices.record_shown(
+            session, [notice_id], "new-conversation", "m2", now - timedelta(days=10)
+        )
+        for row in session.execute(select(Ticket)).scalars():
+            row.status = "under_arbeid" if row.requester_id == "teams:aad-kari" else "lost"
+        for name in ("kari", "ola"):
+            save_reference(
+                session,
+                {
+                    "user_id": f"teams:29:{name}",
+                    "aad_object_id": f"teams:aad-{name}",
+                    "tenant_id": "t",
+                    "service_url": "https://smba.example/",
+                    "conversation_id": f"conv-{name}",
+                    "bot_id": "28:rakel",
+                },
+            )
+        session.flush()
+        session.execute(
+            update(TeamsConversationReference).values(updated_at=now - timedelta(days=120))
+        )
+
+    database.run(age)
+    result = run_retention(settings, database, now)
+    assert (result.user_messages, result.notice_shown, result.teams_references) == (1, 1, 0)
+    assert [m.recipient_id for m in messages(database)] == ["teams:aad-ola"]
+    shown = database.run(lambda s: s.execute(select(func.count(NoticeShown.id))).scalar_one())
+    assert shown == 1
+    kept = database.run(
+        lambda s: sorted(s.execute(select(TeamsConversationReference.user_id)).scalars())
+    )
+    # Kari may still be told about her open ticket, Ola is owed a message.
+    assert kept == ["teams:29:kari", "teams:29:ola"]
