@@ -7,14 +7,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from bot import notices, user_messages
+from bot import notices, user_messages, worker
 from bot.channels.teams_references import save_reference
 from bot.models import NoticeShown, TeamsConversationReference, Ticket, TicketAudit, UserMessage
 from bot.retention import run_retention
+from bot.settings import SettingsError, load_teams_settings
 from bot.tickets.repository import TicketError, create_ticket
 from bot.web import notice_changes, ticket_changes
 from bot.web.staff_base import StaffIdentity
 from tests.notices.conftest import notice_values
+from tests.support.fake_microsoft import FakeMicrosoft
+from tests.support.staff import staff_settings
 
 ADMIN = StaffIdentity(id=1, username="admin", is_admin=True)
 
@@ -252,3 +255,13 @@ def test_retention_deletes_old_messages_and_notice_tellings_but_keeps_who_is_owe
     )
     # Kari may still be told about her open ticket, Ola is owed a message.
     assert kept == ["teams:29:kari", "teams:29:ola"]
+
+
+def test_the_worker_refuses_a_lease_shorter_than_the_bot_connector_timeout(tmp_path):
+    settings = staff_settings(
+        tmp_path, RAKEL_OUTBOX_LEASE_SECONDS="5", RAKEL_ITSM_TIMEOUT_SECONDS="2"
+    )
+    teams = load_teams_settings(FakeMicrosoft(port=1).env())
+    with pytest.raises(SettingsError, match="Bot Connector timeout"):
+        worker.check(settings, teams)
+    worker.check(settings, load_teams_settings({}))  # without Teams the lease is enough
