@@ -110,10 +110,10 @@ async def announce(dispatcher: CollectingDispatcher, tracker: Tracker, article: 
                 dispatcher.utter_message(response="utter_notice", **_variables(notice))
                 told.append(notice.id)
     else:
-        notice = _concerning(active or [], [article.topic])
-        if notice is not None:
-            dispatcher.utter_message(response="utter_notice_first", **_variables(notice))
-            told.append(notice.id)
+        first = _concerning(active or [], [article.topic])
+        if first is not None:
+            dispatcher.utter_message(response="utter_notice_first", **_variables(first))
+            told.append(first.id)
     await _record(tracker, told)
 
 
@@ -168,11 +168,13 @@ class ActionAskTicketDespiteNotice(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        notice_id = tracker.get_slot("ticket_notice")
+        notice_id = str(tracker.get_slot("ticket_notice") or "")
+        notice: Notice | None = None
         try:
-            notice = await services.database().run_async(
-                lambda s: notices.get_notice(s, int(notice_id))
-            )
+            if notice_id.isdigit():
+                notice = await services.database().run_async(
+                    lambda s: notices.get_notice(s, int(notice_id))
+                )
         except Exception:  # noqa: BLE001 - the question still comes, without details
             log.exception("could not read the outage notice %s", notice_id)
             notice = None
