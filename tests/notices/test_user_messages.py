@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from bot import notices, user_messages, worker
+from bot import notices, person_data, user_messages, worker
 from bot.channels.teams_references import save_reference
 from bot.models import NoticeShown, TeamsConversationReference, Ticket, TicketAudit, UserMessage
 from bot.retention import run_retention
@@ -265,3 +265,17 @@ def test_the_worker_refuses_a_lease_shorter_than_the_bot_connector_timeout(tmp_p
     with pytest.raises(SettingsError, match="Bot Connector timeout"):
         worker.check(settings, teams)
     worker.check(settings, load_teams_settings({}))  # without Teams the lease is enough
+
+
+def test_a_persons_messages_are_in_their_data_export_and_go_with_their_deletion(database, settings):
+    public_id = database.run(lambda s: ticket(s, "teams:aad-kari").public_id)
+    set_status(database, public_id, "lost", "Ny lisens er lagt inn.")
+    database.run(lambda s: ticket(s, "teams:aad-ola").id)
+    found = person_data.find(database, settings.tracker_db_url, "teams:aad-kari")
+    assert found.counts()["user_messages"] == 1
+    [exported] = person_data.as_json(found)["tickets"]
+    assert [m["payload"] for m in exported["messages"]] == [
+        f"Saken din {public_id} er løst.\n\nMelding fra brukerstøtten: Ny lisens er lagt inn."
+    ]
+    person_data.delete_person(database, settings.tracker_db_url, "teams:aad-kari", actor="admin")
+    assert messages(database) == []
