@@ -164,7 +164,7 @@ def check(settings: Settings, teams: TeamsSettings | None = None) -> None:
     if (
         teams is not None
         and teams.configured
-        and settings.outbox_lease_seconds <= (bot_connector_timeout)
+        and settings.outbox_lease_seconds <= bot_connector_timeout
     ):
         raise SettingsError(
             "RAKEL_OUTBOX_LEASE_SECONDS must be longer than the Bot Connector timeout "
