@@ -163,3 +163,18 @@ async def test_the_widget_shows_a_waiting_message_once_to_its_signed_in_user(
     await expect(page.locator("#rakel-panel")).to_have_attribute("data-messages", "0")
     await expect(log).not_to_contain_text("Feilen er rettet")
     assert errors == []
+
+
+async def test_staff_write_to_the_requester_when_the_ticket_waits_for_them(page, database):
+    public_id = database.run(lambda s: ticket(s, "intranet:per").public_id)
+    await log_in(page, f"/staff/tickets/{public_id}")
+    await page.get_by_label("Status").select_option(label="Venter på bruker")
+    await page.get_by_label("Melding til brukeren").fill("Hvilken PC gjelder det?")
+    await page.get_by_role("button", name="Lagre").click()
+    await expect(page.locator("table.audit")).to_contain_text("Venter på bruker")
+    [message] = messages(database)
+    assert message.payload == (
+        f"Saken din {public_id} venter på svar fra deg.\n\n"
+        "Melding fra brukerstøtten: Hvilken PC gjelder det?"
+    )
+    assert await serious_violations(page) == []
