@@ -4,7 +4,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export RAKEL_VENV := $(VENV)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup train migrate validate run test test-fast eval bench lint format teams-package scaled-up scaled-down profile bench-scaled
+.PHONY: help setup train migrate validate run test test-fast eval bench lint format teams-package scaled-up scaled-down profile bench-scaled lock-hashes
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ train: setup ## train the model if its inputs changed
 
 migrate: setup ## bring the database schema up to date
 	@python -m bot.cli migrate
+
+lock-hashes: ## after changing a pin: re-hash every requirements/*-lock.txt from PyPI, then review the diff
+	@python -m devtools.lockhash requirements/*-lock.txt
 
 validate: setup ## rasa data validate on domain, data and knowledge
 	@python -m bot.cli validate

@@ -13,8 +13,16 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from bot.models import Feedback, NluMiss
+from bot.privacy import mask_text
 
-MISS_KINDS = ("fallback", "out_of_scope", "not_helped")
+# Answers that were probably wrong: "nei" to "Hjalp dette?" (bot/actions/feedback.py),
+# and those Rakel was sure enough to give (bot/actions/probably_wrong.py): the user
+# asked for a person right after an article, rephrased within two minutes, or said
+# "Ingen av disse" to "Mente du …?". The statistics' "probably wrong" counts these.
+PROBABLY_WRONG_KINDS = ("not_helped", "asked_for_person", "rephrased", "none_fit")
+# What the actions record; "staff_flagged" rows are made by staff from a ticket's
+# conversation (bot/web/nlu_review.py).
+MISS_KINDS = ("fallback", "out_of_scope", *PROBABLY_WRONG_KINDS, "staff_flagged")
 Row = TypeVar("Row", Feedback, NluMiss)
 
 
@@ -59,7 +67,11 @@ def record_miss(
     predicted_intent: str | None,
     confidence: float | None,
     message_id: str | None = None,
+    answered: str | None = None,
+    followed_by: str | None = None,
 ) -> NluMiss:
+    """Store a missed message once. The channels mask text on entry; it is masked
+    again here (masking is idempotent) because rows outlive the conversation."""
     if kind not in MISS_KINDS:
         raise ValueError(f"unknown miss kind {kind!r}; expected one of {MISS_KINDS}")
     return _add_once(
@@ -68,10 +80,12 @@ def record_miss(
             conversation_id=conversation_id,
             channel=channel,
             kind=kind,
-            text=text,
+            text=mask_text(text),
             predicted_intent=predicted_intent,
             confidence=confidence,
             message_id=message_id,
+            answered=answered,
+            followed_by=mask_text(followed_by) if followed_by else None,
         ),
         kind=kind,
     )

@@ -57,9 +57,12 @@ class Feedback(Base):
 class NluMiss(Base):
     """A user message Rakel did not handle well: material for improving the NLU.
 
-    kind: "fallback" (not understood), "out_of_scope", or "not_helped" (the user
-    said "nei" to "Hjalp dette?"). Staff may set `corrected_intent` in the review
-    pages and export the corrected messages as Rasa training data.
+    kind: one of bot.feedback.MISS_KINDS: "fallback" (not understood),
+    "out_of_scope", "not_helped" (the user said "nei" to "Hjalp dette?"), the
+    probably-wrong answers (bot/actions/probably_wrong.py), or "staff_flagged" (a
+    message staff picked from a ticket's conversation). Staff may set
+    `corrected_intent` in the review pages (an article, other IT, out of scope) or
+    dismiss the row, and export the corrected messages as Rasa training data.
     """
 
     __tablename__ = "nlu_misses"
@@ -77,6 +80,14 @@ class NluMiss(Base):
     corrected_at = Column(DateTime(timezone=True), nullable=True)
     # Rasa's id of the user message; with `kind`, a retried action call finds its row.
     message_id = Column(String(64), nullable=True)
+    # What Rakel replied to `text`: the article id, or for "Mente du …?" the
+    # suggested article ids, comma-separated (masked text never goes here).
+    answered = Column(String(255), nullable=True)
+    # The user's next message, which made the answer look wrong (masked).
+    followed_by = Column(Text, nullable=True)
+    # Staff saw the row and decided it needs nothing (bot/web/nlu_review.py).
+    dismissed_by = Column(String(128), nullable=True)
+    dismissed_at = Column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (UniqueConstraint("message_id", "kind"),)
 
@@ -362,3 +373,62 @@ class UserMessage(Base):
     next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     delivered_at = Column(DateTime(timezone=True), nullable=True, index=True)
     last_error = Column(Text, nullable=True)
+
+
+# --- content changes approved by staff (bot/content_changes.py) ------------------
+# What a change does: a new example question for an article or another intent, new
+# answer text or example list of an existing article, or a new article (a draft
+# validated like an article file).
+CONTENT_CHANGE_KINDS = ("example", "answer", "examples", "new_article")
+# "approved" changes are read by training; export writes them to knowledge/.
+# A later decision on the same message withdraws the earlier one.
+CONTENT_CHANGE_STATUSES = ("approved", "withdrawn", "exported", "refused")
+
+
+class ContentChange(Base):
+    """One approved change to Rakel's content, kept in the database until exported.
+
+    `base_sha256` is the SHA-256 of the file the change was based on (`path`,
+    relative to the project), so an export can refuse a change whose file changed
+    since. `after` is JSON: an example's text, the answer text, the example list,
+    or the new article's fields.
+    """
+
+    __tablename__ = "content_changes"
+
+    id = Column(Integer, primary_key=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    created_by = Column(String(128), nullable=False)
+    kind = Column(String(32), nullable=False, index=True)
+    # The intent trained: faq/<article id>, other_it or out_of_scope.
+    intent = Column(String(128), nullable=False, index=True)
+    article_id = Column(String(128), nullable=True, index=True)
+    path = Column(String(255), nullable=True)
+    base_sha256 = Column(String(64), nullable=True)
+    before = Column(Text, nullable=True)
+    after = Column(Text, nullable=False)
+    status = Column(String(16), nullable=False, default="approved", index=True)
+    miss_id = Column(
+        Integer, ForeignKey("nlu_misses.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+
+
+class ContentAudit(Base):
+    """One staff decision on content or a missed message: who, when, before → after."""
+
+    __tablename__ = "content_audit"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor = Column(String(128), nullable=False)
+    # approved | withdrawn (a change) | assigned | dismissed | flagged (a missed message)
+    action = Column(String(32), nullable=False)
+    change_id = Column(
+        Integer, ForeignKey("content_changes.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    miss_id = Column(
+        Integer, ForeignKey("nlu_misses.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    field = Column(String(64), nullable=True)
+    old_value = Column(Text, nullable=True)
+    new_value = Column(Text, nullable=True)

@@ -29,15 +29,31 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= 
   exit 1
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+
+# install_lock PYTHON LOCK [PIP OPTIONS]: install one lock into PYTHON's environment in
+# pip's hash-checking mode. A file whose sha256 is not one the lock records is refused,
+# and so is a pin without hashes. Re-hash a lock only after changing a pin on purpose
+# (`make lock-hashes`), never to get past a mismatch.
+install_lock() {
+  local python=$1 lock=$2
+  shift 2
+  if ! "$python" -m pip install -q --disable-pip-version-check --no-deps --require-hashes \
+    "$@" -r "$lock"; then
+    echo "ERROR: setup stopped: pip refused or failed to install $lock (pip's reason is above)." >&2
+    echo "If it says the hashes do not match, the file it got is not the one recorded in" >&2
+    echo "$lock: find out why before anything else. After a deliberate pin change, run" >&2
+    echo "'make lock-hashes' and review the diff." >&2
+    exit 1
+  fi
+}
 
 # 1. Rasa's dependencies exactly as in the verified freeze (no resolver surprises).
-"${PIP[@]}" --no-deps -r requirements/rasa-lock.txt
+install_lock "$VENV/bin/python" requirements/rasa-lock.txt
 # 2. Rasa itself: it declares Python <3.11 but runs on 3.11 with the pins above.
-"${PIP[@]}" --no-deps --ignore-requires-python rasa-sdk==3.6.2 rasa==3.6.21
+install_lock "$VENV/bin/python" requirements/rasa-itself-lock.txt --ignore-requires-python
 # 3. Our own pinned dependencies. The `bot` package is not installed: every command
 #    runs from the checkout (see bot/cli.py), so several checkouts can share a venv.
-"${PIP[@]}" --no-deps -r requirements/app-lock.txt
+install_lock "$VENV/bin/python" requirements/app-lock.txt
 # 4. The Norwegian spaCy pipeline; refuses to continue without it.
 "$VENV/bin/python" scripts/install_model.py
 # 5. Front-end packages for the web widget (pinned by package-lock.json).

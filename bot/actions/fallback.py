@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import services
+from bot.actions import probably_wrong, services
 from bot.actions.context import plan_for
 from bot.actions.nlu import best_guess, latest_message_id
 from bot.content.faq_intent import button_payload
@@ -91,4 +91,19 @@ class ActionOutOfScope(Action):
     ) -> list[dict[str, Any]]:
         await remember_miss(tracker, "out_of_scope")
         dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
+class ActionNoneFit(Action):
+    """ "Ingen av disse" to "Mente du …?": say so honestly (the ticket offer follows,
+    data/rules/fallback.yml) and record that none of the suggestions fit."""
+
+    def name(self) -> str:
+        return "action_none_fit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        await probably_wrong.after_none_fit(tracker)
+        dispatcher.utter_message(response="utter_none_fit")
         return []

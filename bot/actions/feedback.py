@@ -58,6 +58,7 @@ class ActionHelpedFeedback(Action):
                     predicted_intent=full_intent(article_id) if article_id else None,
                     confidence=None,
                     message_id=message_id,
+                    answered=article_id,
                 )
 
         await services.record_safely(store, "feedback")

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import notices, services
+from bot.actions import notices, probably_wrong, services
 from bot.actions.context import Plan, plan_for
 
 
@@ -42,6 +42,8 @@ class ActionAnswerArticle(Action):
     ) -> list[dict[str, Any]]:
         knowledge = services.knowledge()
         plan = plan_for(tracker)
+        # This message may show that the previous answer was wrong (probably_wrong.py).
+        await probably_wrong.after_answer(tracker, plan)
         article = knowledge.get(plan.article) if plan.article else None
         if article is None:
             handover = plan.kind if plan.kind in ("clarify_topic", "other_it") else "suggest"

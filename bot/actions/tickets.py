@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from bot import identity as identities
 from bot import notices
 from bot.actions import notices as outages
-from bot.actions import services
+from bot.actions import probably_wrong, services
 from bot.actions.nlu import latest_entity, latest_intent
 from bot.content.faq_intent import full_intent, intent_with_article
 from bot.models import Ticket
@@ -120,6 +120,8 @@ class ActionPrepareTicket(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        # A person asked for right after an article: the answer was probably wrong.
+        await probably_wrong.after_person_request(tracker)
         topic = category(tracker)
         notice_id = await outages.notice_for_ticket(tracker, topic)
         if notice_id is None:  # with a notice, its question comes first instead

@@ -1,8 +1,8 @@
-""" "Samtaler Rakel ikke klarte": missed messages, staff corrections, NLU export.
+""" "Samtaler Rakel ikke klarte": listing missed messages, and the NLU export.
 
-Staff mark a missed user message with the intent it should have had (any intent in
-the content catalogue, including the retrieval intents faq/<id>) and export the marked
-messages as Rasa NLU training data.
+Staff decide on a missed user message (the intent it should have had: any intent in
+the content catalogue, including the retrieval intents faq/<id>; or dismiss it) through
+bot/content_changes.py, and export the marked messages as Rasa NLU training data.
 """
 
 from __future__ import annotations
@@ -17,14 +17,21 @@ from sqlalchemy.orm import Session
 
 from bot.content.catalogue import catalogue
 from bot.feedback import MISS_KINDS
-from bot.models import NluMiss, Ticket, utcnow
+from bot.models import NluMiss, Ticket
 
 PER_PAGE = 50
+# Undecided, given an intent, dismissed.
+STATES = ("umerket", "merket", "avvist")
 
 
 def intents_by_topic() -> dict[str, list[str]]:
     content = catalogue()
     return {topic: content.intents(topic) for topic in content.topics}
+
+
+def article_titles() -> dict[str, str]:
+    """faq/<id> -> the article's title, as staff choose an article."""
+    return {a.intent: a.title for a in catalogue().articles.values()}
 
 
 def known_intents() -> set[str]:
@@ -34,14 +41,14 @@ def known_intents() -> set[str]:
 @dataclass(frozen=True)
 class MissFilter:
     kind: str | None = None
-    state: str | None = None  # "umerket" | "merket" | None (all)
+    state: str | None = None  # "umerket" | "merket" | "avvist" | None (all)
     without_ticket: bool = False
     page: int = 1
 
     @classmethod
     def from_query(cls, query: Any) -> MissFilter:
         kind = query.get("kind") if query.get("kind") in MISS_KINDS else None
-        state = query.get("state") if query.get("state") in ("umerket", "merket") else None
+        state = query.get("state") if query.get("state") in STATES else None
         try:
             page = max(1, int(query.get("page", "1")))
         except ValueError:
@@ -67,9 +74,13 @@ def list_misses(session: Session, f: MissFilter) -> tuple[list[MissRow], int, in
     if f.kind:
         statement = statement.where(NluMiss.kind == f.kind)
     if f.state == "umerket":
-        statement = statement.where(NluMiss.corrected_intent.is_(None))
+        statement = statement.where(
+            NluMiss.corrected_intent.is_(None), NluMiss.dismissed_at.is_(None)
+        )
     elif f.state == "merket":
         statement = statement.where(NluMiss.corrected_intent.is_not(None))
+    elif f.state == "avvist":
+        statement = statement.where(NluMiss.dismissed_at.is_not(None))
     if f.without_ticket:
         statement = statement.where(ticket_of.is_(None))
     total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
@@ -81,24 +92,6 @@ def list_misses(session: Session, f: MissFilter) -> tuple[list[MissRow], int, in
         .limit(PER_PAGE)
     )
     return [MissRow(miss, ticket_id) for miss, ticket_id in rows], total, pages
-
-
-class UnknownIntent(ValueError):
-    pass
-
-
-def mark(session: Session, miss_id: int, intent: str | None, actor: str) -> NluMiss | None:
-    """Set (or with None/"" clear) the intent a missed message should have had."""
-    miss = session.get(NluMiss, miss_id)
-    if miss is None:
-        return None
-    intent = (intent or "").strip() or None
-    if intent is not None and intent not in known_intents():
-        raise UnknownIntent(intent)
-    miss.corrected_intent = intent
-    miss.corrected_by = actor if intent else None
-    miss.corrected_at = utcnow() if intent else None
-    return miss
 
 
 # Rasa reads "[text](entity)" and "[text]{...}" in examples as entity annotations;

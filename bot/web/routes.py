@@ -8,6 +8,7 @@ from bot.web import (
     account_views,
     api,
     auth_views,
+    content_views,
     health,
     nlu_views,
     notice_api,
@@ -40,6 +41,9 @@ def setup(app: web.Application) -> None:
     r.add_get("/staff/", ticket_views.queue)
     r.add_get("/staff/tickets/{public_id}", ticket_views.ticket_page)
     r.add_post("/staff/tickets/{public_id}", ticket_views.ticket_update)
+    r.add_post(
+        "/staff/tickets/{public_id}/meldinger/{turn:\\d+}", content_views.ticket_message_decision
+    )
     r.add_get("/staff/notices", notice_views.notice_list)
     r.add_post("/staff/notices", notice_views.notice_create)
     r.add_get("/staff/notices/{notice_id:\\d+}", notice_views.notice_page)
@@ -48,6 +52,11 @@ def setup(app: web.Application) -> None:
     r.add_post("/staff/misses/{miss_id:\\d+}", nlu_views.mark)
     r.add_get("/staff/misses/export.yml", nlu_views.export)
     r.add_get("/staff/stats", stats_views.statistics)
+    r.add_get("/staff/content", content_views.content_page)
+    r.add_get("/staff/content/articles/{article_id}", content_views.article_page)
+    r.add_post("/staff/content/articles/{article_id}", content_views.article_update)
+    r.add_get("/staff/content/draft", content_views.draft_page)
+    r.add_post("/staff/content/draft", content_views.draft_create)
     r.add_get("/staff/accounts", account_views.accounts)
     r.add_post("/staff/accounts", account_views.create)
     r.add_post("/staff/accounts/{user_id:\\d+}", account_views.change)

@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from bot import notices
+from bot.feedback import MISS_KINDS
 from bot.web import charts, stats
 from bot.web.keys import DATABASE, SETTINGS
 from bot.web.staff_base import label, login_required, render_page
@@ -59,5 +60,20 @@ async def statistics(request: web.Request) -> web.Response:
             ),
             "per_municipality": charts.horizontal(figures.tickets_per_municipality),
             "notice_figures": notice_figures,
+            "outcome_names": stats.OUTCOMES,
+            "miss_kinds": MISS_KINDS,
+            # One chart per measure: its share of the week's conversations, in percent.
+            "outcome_charts": [
+                (
+                    m,
+                    charts.columns(
+                        [
+                            (w.short, round(100 * (w.share(m) or 0)))
+                            for w in figures.outcomes_per_week
+                        ]
+                    ),
+                )
+                for m in stats.OUTCOMES
+            ],
         },
     )

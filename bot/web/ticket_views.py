@@ -20,7 +20,7 @@ from bot.models import (
 )
 from bot.tickets.repository import TicketError
 from bot.tickets.transcript import read_transcript
-from bot.web import ticket_changes, ticket_queries
+from bot.web import content_views, ticket_changes, ticket_queries
 from bot.web.keys import DATABASE
 from bot.web.staff_base import STAFF, login_required, render_page
 from bot.web.ticket_filter import SORTS, TicketFilter
@@ -109,6 +109,8 @@ async def _render_ticket(
             "priorities": TICKET_PRIORITIES,
             "error": error,
             "active": "queue",
+            # A decision form beside every user message (bot/web/content_views.py).
+            **await content_views.ticket_decisions(request, ticket.id),
         },
         status=status,
     )

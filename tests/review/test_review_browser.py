@@ -119,9 +119,7 @@ async def test_staff_marks_a_missed_message_and_downloads_training_data(page, da
     make_miss(database, "hvem vinner fotball-VM", kind="out_of_scope")
     await log_in(page, "/staff/misses")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Samtaler Rakel ikke klarte")
-    select = page.get_by_label(
-        "Riktig intensjon for meldingen «kameraet mitt er helt svart i møter»"
-    )
+    select = page.get_by_label("Riktig svar på meldingen «kameraet mitt er helt svart i møter»")
     await select.select_option("faq/teams_camera_sound")
     row = page.locator("tr", has_text="kameraet mitt er helt svart")
     await row.get_by_role("button", name="Lagre").click()

@@ -65,6 +65,8 @@ async def page_token(client: TestClient, path: str) -> str:
         "/staff/misses",
         "/staff/stats",
         "/staff/misses/export.yml",
+        "/staff/content",
+        "/staff/content/draft",
     ],
 )
 async def test_pages_redirect_to_login_without_session(client, path):

@@ -1,7 +1,7 @@
 """messages Rakel owes requesters: a resolved notice, a ticket waiting or solved
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-01 19:00:00
 """
 
@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0009"
+# After 0011 (content changes), which reached main first: one line of history.
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
