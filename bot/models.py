@@ -344,6 +344,37 @@ class NoticeShown(Base):
     __table_args__ = (UniqueConstraint("notice_id", "message_id"),)
 
 
+class UserMessage(Base):
+    """A short message Rakel owes a requester about their ticket (bot/user_messages.py).
+
+    A second transactional outbox, written in the transaction of the change it tells
+    (a notice resolved, a ticket set to "venter på bruker" or "løst") and leased by the
+    worker with the ITSM outbox's functions (bot/tickets/outbox.py). `via` is how it
+    reaches the requester: "teams" (the worker sends it) or "widget" (it waits until the
+    requester opens the widget). `payload` is the message text, masked.
+    """
+
+    __tablename__ = "user_messages"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    notice_id = Column(
+        Integer, ForeignKey("notices.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    kind = Column(String(32), nullable=False)  # notice_resolved | ticket_status
+    recipient_id = Column(String(255), nullable=False, index=True)
+    via = Column(String(16), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    idempotency_key = Column(String(64), nullable=False, unique=True)
+    payload = Column(Text, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    delivered_at = Column(DateTime(timezone=True), nullable=True, index=True)
+    last_error = Column(Text, nullable=True)
+
+
 # --- content changes approved by staff (bot/content_changes.py) ------------------
 # What a change does: a new example question for an article or another intent, new
 # answer text or example list of an existing article, or a new article (a draft

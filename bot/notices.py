@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import user_messages
 from bot.content.catalogue import Catalogue, catalogue
 from bot.models import (
     NOTICE_STATUSES,
@@ -222,7 +223,13 @@ def update_notice(
     if changed:
         notice.updated_at = now
         if "status" in clean:
+            was_resolved = notice.resolved_at is not None
             notice.resolved_at = now if notice.status == RESOLVED else None
+            if notice.status == RESOLVED and not was_resolved:
+                # In this transaction: the notice is never resolved without telling
+                # the requesters of its linked tickets, nor told without being resolved.
+                session.flush()
+                user_messages.notice_resolved(session, notice)
     session.flush()
     return notice
 

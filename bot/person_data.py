@@ -41,6 +41,7 @@ from bot.models import (
     Ticket,
     TicketAudit,
     TicketNote,
+    UserMessage,
     utcnow,
 )
 from bot.tickets.repository import CLOSED_STATUSES
@@ -113,6 +114,7 @@ class PersonData:
     notes: list[TicketNote] = field(default_factory=list)
     ticket_audit: list[TicketAudit] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
+    messages: list[UserMessage] = field(default_factory=list)  # what Rakel told them
     feedback: list[Feedback] = field(default_factory=list)
     misses: list[NluMiss] = field(default_factory=list)
     teams_references: list[TeamsConversationReference] = field(default_factory=list)
@@ -129,6 +131,7 @@ class PersonData:
             "ticket_notes": len(self.notes),
             "ticket_audit": len(self.ticket_audit),
             "outbox": len(self.outbox),
+            "user_messages": len(self.messages),
             "feedback": len(self.feedback),
             "nlu_misses": len(self.misses),
             "teams_conversation_references": len(self.teams_references),
@@ -159,12 +162,16 @@ def as_json(found: PersonData) -> dict[str, Any]:
     audit: dict[int, list[dict[str, Any]]] = {}
     for entry in found.ticket_audit:
         audit.setdefault(entry.ticket_id, []).append(_row(entry, ("ticket_id",)))
+    messages: dict[int, list[dict[str, Any]]] = {}
+    for message in found.messages:
+        messages.setdefault(message.ticket_id, []).append(_row(message, ("ticket_id",)))
     tickets = []
     for ticket in found.tickets:
         row = _row(ticket, ("transcript",))
         row["transcript"] = json.loads(ticket.transcript or "[]")
         row["notes"] = notes.get(ticket.id, [])
         row["audit"] = audit.get(ticket.id, [])
+        row["messages"] = messages.get(ticket.id, [])
         tickets.append(row)
     conversations: dict[str, list[dict[str, Any]]] = {}
     for event in found.events:
@@ -272,6 +279,9 @@ def _find_rows(session: Session, found: PersonData) -> None:
         found.outbox = list(
             session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id.in_(ticket_ids)))
         )
+        found.messages = list(
+            session.scalars(select(UserMessage).where(UserMessage.ticket_id.in_(ticket_ids)))
+        )
 
 
 def _find_conversation_rows(session: Session, found: PersonData) -> None:
@@ -361,7 +371,7 @@ def delete_person(
             engine.dispose()
 
     def work(session: Session) -> int:
-        if ticket_ids:  # notes, audit and outbox rows go with them (ON DELETE CASCADE)
+        if ticket_ids:  # notes, audit, outbox and message rows go with them (ON DELETE CASCADE)
             session.execute(delete(Ticket).where(Ticket.id.in_(ticket_ids)))
         for model, rows in (
             (Feedback, found.feedback),

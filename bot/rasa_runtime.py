@@ -108,11 +108,14 @@ def with_api_token(args: list[str]) -> list[str]:
     /proc/<pid>/cmdline) is readable by every local user. Rasa 3.6 reads the token
     only from `--auth-token`.
     """
-    if args[:1] != ["run"] or "--enable-api" not in args or "--auth-token" in args:
+    given = any(a == "--auth-token" or a.startswith("--auth-token=") for a in args)
+    if args[:1] != ["run"] or "--enable-api" not in args or given:
         return args
     from bot.settings import load_settings
 
-    return [*args, "--auth-token", load_settings().secret("rasa_token")]
+    # One argument with "=": a generated token may start with "-", which argparse would
+    # take for an option and refuse ("expected one argument"), so Rasa would not start.
+    return [*args, f"--auth-token={load_settings().secret('rasa_token')}"]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,7 +6,11 @@ What goes, by age:
 - "Hjalp dette?" answers (`feedback`) and missed messages (`nlu_misses`): both are
   keyed by conversation id and the latter holds the user's text;
 - Teams conversation references not used for RAKEL_RETENTION_DAYS, except those of
-  requesters with an open ticket: Rakel needs them to tell the user the case is solved;
+  requesters with an open ticket or a message not yet sent: Rakel needs them to tell
+  the user the case is solved;
+- messages Rakel owed requesters (`user_messages`: sent, or never fetched by a widget
+  user), and the records of which conversations an outage notice was told in
+  (`notice_shown`, keyed by a digest of the conversation id);
 - failed staff logins kept for throttling (a username and a client address).
 
 Why 90 days by default: long enough for the service desk to follow a case up (a user
@@ -33,8 +37,10 @@ from bot.models import (
     Feedback,
     LoginFailure,
     NluMiss,
+    NoticeShown,
     TeamsConversationReference,
     Ticket,
+    UserMessage,
     utcnow,
 )
 from bot.person_data import parse_identity
@@ -56,6 +62,8 @@ class RetentionResult:
     nlu_misses: int = 0
     teams_references: int = 0
     login_failures: int = 0
+    user_messages: int = 0
+    notice_shown: int = 0
 
 
 def cutoff_for(retention_days: int, now: datetime | None = None) -> datetime:
@@ -111,20 +119,51 @@ def purge_login_failures(database: Database, cutoff: datetime) -> int:
     return database.run(work)
 
 
+def purge_user_messages_and_notice_shown(database: Database, cutoff: datetime) -> tuple[int, int]:
+    """Messages to requesters written before the cutoff (a widget user who has not come
+    back in that time is not told any more), and notice tellings older than it. The
+    statistics page looks back at most 90 days, like for feedback."""
+
+    def work(session: Session) -> tuple[int, int]:
+        counts = []
+        for model, column in (
+            (UserMessage, UserMessage.created_at),
+            (NoticeShown, NoticeShown.shown_at),
+        ):
+            result = session.execute(
+                delete(model).where(column < cutoff).execution_options(synchronize_session=False)
+            )
+            counts.append(result.rowcount or 0)
+        return counts[0], counts[1]
+
+    return database.run(work)
+
+
 def purge_teams_references(database: Database, cutoff: datetime) -> int:
     """References not refreshed since the cutoff (every message refreshes them), unless
-    their user has an open ticket and may still be told about it."""
+    their user has an open ticket or an unsent message and may still be told."""
 
     def work(session: Session) -> int:
-        requesters = session.scalars(
-            select(Ticket.requester_id).where(Ticket.status.not_in(CLOSED_STATUSES))
-        )
+        requesters = [
+            *session.scalars(
+                select(Ticket.requester_id).where(Ticket.status.not_in(CLOSED_STATUSES))
+            ),
+            *session.scalars(
+                select(UserMessage.recipient_id).where(UserMessage.delivered_at.is_(None))
+            ),
+        ]
         # Tickets hold "teams:<aad id>" (or the raw id on older rows).
         keep = {parse_identity(r)[1] for r in requesters}
         stale = session.scalars(
             select(TeamsConversationReference).where(TeamsConversationReference.updated_at < cutoff)
         ).all()
-        doomed = [r.id for r in stale if not ({r.aad_object_id, r.user_id} & keep)]
+        # References hold "teams:<id>" since ids were namespaced (raw on older rows):
+        # compared raw like the tickets', or no namespaced reference would ever be kept.
+        doomed = [
+            r.id
+            for r in stale
+            if not ({parse_identity(i)[1] for i in (r.aad_object_id, r.user_id) if i} & keep)
+        ]
         if doomed:
             session.execute(
                 delete(TeamsConversationReference)
@@ -162,6 +201,7 @@ def run_retention(
     try:
         tickets = purge_closed_tickets(own, cutoff)
         feedback, misses = purge_feedback_and_misses(own, cutoff)
+        messages, shown = purge_user_messages_and_notice_shown(own, cutoff)
         references = purge_teams_references(own, cutoff)
         login_failures = purge_login_failures(own, cutoff)
     finally:
@@ -170,7 +210,8 @@ def run_retention(
     events = purge_tracker_events(settings.tracker_db_url, cutoff)
     log.info(
         "retention (%s days, before %s): deleted %d tracker events, %d closed tickets, "
-        "%d feedback rows, %d missed messages, %d Teams references, %d failed logins",
+        "%d feedback rows, %d missed messages, %d Teams references, %d failed logins, "
+        "%d messages to requesters, %d notice tellings",
         settings.retention_days,
         cutoff.isoformat(),
         events,
@@ -179,6 +220,8 @@ def run_retention(
         misses,
         references,
         login_failures,
+        messages,
+        shown,
     )
     return RetentionResult(
         cutoff=cutoff,
@@ -188,4 +231,6 @@ def run_retention(
         nlu_misses=misses,
         teams_references=references,
         login_failures=login_failures,
+        user_messages=messages,
+        notice_shown=shown,
     )

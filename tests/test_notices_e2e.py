@@ -141,7 +141,13 @@ def test_a_ticket_reported_during_a_notice_is_linked_to_it(rakel, desk, user: Re
     assert texts[0].startswith(f"Kjent feil nå: {title}."), texts
     assert texts[-1] == "Hjalp dette?"
     user.texts("/deny")  # ... offers a ticket
-    user.texts("/affirm")  # ... asks for the municipality
+    asked = user.say("/affirm")  # ... shows the notice: still a ticket?
+    assert asked[0]["text"].startswith(
+        f"Kundeservice vet allerede om denne feilen: {title}. Vi jobber med saken. Forventet "
+    ), asked
+    assert asked[-1]["text"].endswith(".\n\nVil du fortsatt melde en sak?"), asked
+    assert [b["title"] for b in asked[-1]["buttons"]] == ["Ja", "Nei"], asked
+    user.texts("/affirm")  # "Ja": the form asks for the municipality
     user.texts('/inform{"municipality": "Molde"}')
     user.texts('/inform{"priority": "hoy"}')
     user.texts("kari.nordmann@molde.kommune.example")
@@ -150,3 +156,31 @@ def test_a_ticket_reported_during_a_notice_is_linked_to_it(rakel, desk, user: Re
     assert match, done
     linked = desk.http.get(f"{desk.web_url}/api/notices/{notice['id']}", timeout=30).json()
     assert linked["tickets"] == [match.group(0)]
+
+
+def test_no_to_a_ticket_during_a_notice_closes_politely(rakel, desk, user: RestClient):
+    title = f"Teams nede {uuid.uuid4().hex[:6]}"
+    notice = desk.publish(title=title, service="teams")
+    user.texts("kameraet virker ikke i teams")
+    user.texts("/deny")  # "Hjalp dette?" no: the ticket offer
+    asked = " ".join(user.texts("/affirm"))
+    assert title in asked and "Vil du fortsatt melde en sak?" in asked, asked
+    closed = user.texts("/deny")
+    assert closed == [
+        "Greit, da melder jeg ingen sak. Kundeservice jobber med feilen. "
+        "Spør meg gjerne om noe annet."
+    ], closed
+    linked = desk.http.get(f"{desk.web_url}/api/notices/{notice['id']}", timeout=30).json()
+    assert linked["tickets"] == []
+    # The conversation goes on as usual: no form is waiting for an answer.
+    assert "Kjent feil nå" in " ".join(user.texts("Teams starter ikke på PC-en min"))
+
+
+def test_a_vague_question_gets_the_notice_before_the_topic_clarifier(rakel, desk, user: RestClient):
+    title = f"Teams-trøbbel {uuid.uuid4().hex[:6]}"
+    desk.publish(title=title, service="teams")
+    texts = user.texts("teams virker ikke")
+    assert texts[0] == f"Kjent feil nå: {title}. Forventet " + texts[0].split("Forventet ", 1)[-1]
+    assert texts[0].endswith("Kundeservice jobber med saken."), texts
+    # ... then the Teams clarifier, with its buttons, as without a notice.
+    assert len(texts) == 2 and "Teams" in texts[1], texts

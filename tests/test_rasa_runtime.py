@@ -102,3 +102,14 @@ def test_apply_is_idempotent():
     validate, resolve = RemoteAction._validate_action_result, Event.resolve_by_type
     rasa_runtime.apply()
     assert (RemoteAction._validate_action_result, Event.resolve_by_type) == (validate, resolve)
+
+
+def test_an_api_token_starting_with_a_dash_reaches_rasa(monkeypatch, tmp_path):
+    from rasa.__main__ import create_argument_parser
+
+    token = "-2q" + "x" * 40  # token_urlsafe may start with "-"
+    monkeypatch.setenv("RAKEL_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("RAKEL_RASA_TOKEN", token)
+    args = rasa_runtime.with_api_token(["run", "--enable-api"])
+    assert create_argument_parser().parse_args(args).auth_token == token
+    assert rasa_runtime.with_api_token([*args]) == args, "a given token is kept"

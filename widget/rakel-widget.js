@@ -13,6 +13,9 @@
  * role="status" region for connection notices, buttons for every action, Escape closes.
  * Outage notices (GET /widget/notices on the server this file came from) fill a
  * role="status" banner at the top of the panel, so screen readers announce them.
+ * Messages Rakel owes a signed-in user (their fault is fixed, their ticket waits or
+ * is solved; POST /widget/messages) are added to the conversation when it opens, and
+ * acknowledged (POST /widget/messages/seen) once shown.
  */
 (function () {
   "use strict";
@@ -46,7 +49,8 @@
     path: (script && script.getAttribute("data-socket-path")) || "/socket.io",
     municipality: script && script.getAttribute("data-municipality"),
     // The notices come from the web service that serves this file.
-    noticesUrl: script && script.src ? new URL("notices", script.src).href : null
+    noticesUrl: script && script.src ? new URL("notices", script.src).href : null,
+    messagesUrl: script && script.src ? new URL("messages", script.src).href : null
   };
 
   function load(key, fallback) {
@@ -248,6 +252,32 @@
     }).catch(function () { /* no banner */ });
   }
 
+  // --- messages waiting for this user -------------------------------------------
+  function post(url, fields) {
+    // A form body is a simple cross-origin request (no preflight); the token stays
+    // out of the URL.
+    return window.fetch(url, { method: "POST", credentials: "omit",
+      body: new URLSearchParams(fields) });
+  }
+  function loadMessages() {
+    if (!config.token || !config.messagesUrl || typeof window.fetch !== "function") { return; }
+    // A failed lookup shows nothing now; the messages wait for the next opening.
+    post(config.messagesUrl, { token: config.token }).then(function (response) {
+      return response.ok ? response.json() : { messages: [] };
+    }).then(function (body) {
+      var ids = [];
+      (Array.isArray(body && body.messages) ? body.messages : []).forEach(function (item) {
+        if (!item || typeof item.text !== "string" || typeof item.id !== "number") { return; }
+        remember({ sender: "bot", text: item.text });
+        ids.push(item.id);
+      });
+      panel.setAttribute("data-messages", String(ids.length));
+      if (ids.length) {
+        return post(config.messagesUrl + "/seen", { token: config.token, ids: ids.join(",") });
+      }
+    }).catch(function () { /* shown again next time */ });
+  }
+
   // --- interaction --------------------------------------------------------------
   function open() {
     panel.hidden = false;
@@ -257,6 +287,7 @@
     log.scrollTop = log.scrollHeight;
     if (!socket) { connect(); }
     loadNotices();
+    loadMessages();
   }
   function close() {
     panel.hidden = true;

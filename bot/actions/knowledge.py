@@ -10,7 +10,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import notices, probably_wrong, services
-from bot.actions.context import plan_for
+from bot.actions.context import Plan, plan_for
+
+
+def _topics(plan: Plan) -> list[str | None]:
+    """The topics a handed-over question may be about: the clarifier's topic, or the
+    suggested articles' topics (none known: only an "alle systemer" notice concerns it)."""
+    if plan.kind == "clarify_topic":
+        return [plan.topic]
+    if plan.kind == "suggest":
+        knowledge = services.knowledge()
+        return [a.topic for a in map(knowledge.get, plan.articles) if a]
+    return []
 
 
 class ActionAnswerArticle(Action):
@@ -42,6 +53,9 @@ class ActionAnswerArticle(Action):
             ]
             if plan.kind == "clarify_topic":
                 events.append(SlotSet("current_topic", plan.topic))
+            # A known outage of what was asked about comes before the clarifier, the
+            # "Mente du …?" suggestions or the other-IT reply (the next action).
+            await notices.announce_before_question(dispatcher, tracker, _topics(plan))
             return events
         # A known outage of what the question is about comes before the answer.
         await notices.announce(dispatcher, tracker, article)

@@ -1,11 +1,17 @@
 """Outage notices in the conversation: which apply to this user, and how they are said.
 
-Two places use them (both from action_answer_article, bot/actions/knowledge.py):
+Where they are said:
 - the status article (the catalogue's `status_article`, "er det driftsproblemer nå?")
   is preceded by every active notice of the user's municipality, or by an honest
   "Ingen kjente feil akkurat nå";
 - any other article is preceded, briefly, by the newest active notice whose service
-  concerns the article's topic (a Teams notice before a Teams article).
+  concerns the article's topic (a Teams notice before a Teams article);
+- a topic clarifier, "Mente du …?" or the other-IT reply likewise, by the notice that
+  concerns the topic asked about or suggested (both from action_answer_article,
+  bot/actions/knowledge.py, which hands the turn to those replies);
+- a ticket request about an affected service: the ticket form first shows the notice
+  and asks whether the user still wants to report a case (ticket_despite_notice,
+  bot/actions/tickets.py); "nei" ends the form without a ticket.
 
 The municipality comes from the verified identity's e-mail address or UPN (the
 catalogue's email_domains), else from the conversation (the ticket form's answer or a
@@ -17,15 +23,17 @@ still comes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from bot import notices
-from bot.actions import services
+from bot.actions import services, tickets
 from bot.actions.nlu import latest_entity, latest_message_id
-from bot.actions.tickets import identity
 from bot.content.articles import Article
 from bot.models import Notice
 from bot.tickets.labels import local_time, match_municipality
@@ -40,7 +48,7 @@ _ADDRESS_FIELDS = ("upn", "email", "id")
 def user_municipality(tracker: Tracker) -> str | None:
     """The user's municipality: the identity's own (the widget token may carry it) or its
     address's domain, else the conversation, else None."""
-    found = identity(tracker) or {}
+    found = tickets.identity(tracker) or {}
     content = services.catalogue()
     # The intranet's token may say where the user works (bot/channels/widget_token.py).
     if found.get("municipality") in content.municipalities:
@@ -102,15 +110,77 @@ async def announce(dispatcher: CollectingDispatcher, tracker: Tracker, article: 
                 dispatcher.utter_message(response="utter_notice", **_variables(notice))
                 told.append(notice.id)
     else:
-        for notice in active or []:
-            service = content.notice_services.get(notice.service)
-            if service is not None and service.concerns(article.topic):
-                dispatcher.utter_message(response="utter_notice_first", **_variables(notice))
-                told.append(notice.id)
-                break
+        first = _concerning(active or [], [article.topic])
+        if first is not None:
+            dispatcher.utter_message(response="utter_notice_first", **_variables(first))
+            told.append(first.id)
+    await _record(tracker, told)
+
+
+def _concerning(active: Iterable[Notice], topics: Iterable[str | None]) -> Notice | None:
+    """The newest of the active notices whose service concerns one of the topics."""
+    content = services.catalogue()
+    topics = list(topics) or [None]
+    for notice in active:
+        service = content.notice_services.get(notice.service)
+        if service is not None and any(service.concerns(topic) for topic in topics):
+            return notice
+    return None
+
+
+async def _record(tracker: Tracker, told: list[int]) -> None:
     if told:
         message_id = latest_message_id(tracker)
         await services.record_safely(
             lambda s: notices.record_shown(s, told, tracker.sender_id, message_id),
             "the notices shown",
         )
+
+
+async def announce_before_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topics: Iterable[str | None]
+) -> None:
+    """Before a topic clarifier, "Mente du …?" or the other-IT reply: the notice that
+    concerns the topics asked about or suggested (none: only an "alle systemer" one)."""
+    notice = _concerning(await _active(tracker) or [], topics)
+    if notice is not None:
+        dispatcher.utter_message(response="utter_notice_before_question", **_variables(notice))
+        await _record(tracker, [notice.id])
+
+
+async def notice_for_ticket(tracker: Tracker, topic: str | None) -> int | None:
+    """The id of the active notice a ticket about `topic` would most likely be about.
+
+    Only a notice about the topic itself (or "alle systemer") counts; none when the
+    database cannot tell, so a storage fault never stands between the user and a ticket.
+    """
+    notice = _concerning(await _active(tracker) or [], [topic])
+    return notice.id if notice is not None else None
+
+
+class ActionAskTicketDespiteNotice(Action):
+    """The ticket form's first question during an outage of the ticket's topic: the
+    notice, and whether the user still wants to report a case (Ja/Nei)."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_despite_notice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        notice_id = str(tracker.get_slot("ticket_notice") or "")
+        notice: Notice | None = None
+        try:
+            if notice_id.isdigit():
+                notice = await services.database().run_async(
+                    lambda s: notices.get_notice(s, int(notice_id))
+                )
+        except Exception:  # noqa: BLE001 - the question still comes, without details
+            log.exception("could not read the outage notice %s", notice_id)
+            notice = None
+        if notice is None:
+            dispatcher.utter_message(response="utter_ask_ticket_still_wanted")
+            return []
+        dispatcher.utter_message(response="utter_ask_ticket_despite_notice", **_variables(notice))
+        await _record(tracker, [notice.id])
+        return []

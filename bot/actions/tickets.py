@@ -4,6 +4,9 @@ Flow: a trigger (request_human, or "ja" to utter_offer_ticket) runs
 action_prepare_ticket, which prefills what Rakel already knows (the user's question,
 the channel identity, the topic); ticket_form then asks only for what is missing,
 shows a summary (action_ask_ticket_confirmed) and action_create_ticket stores it.
+During an outage of the ticket's topic the form first shows the notice and asks
+whether the user still wants a ticket (bot/actions/notices.py); "nei" ends the form
+early, and action_create_ticket then stores nothing and says goodbye politely.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot import identity as identities
 from bot import notices
+from bot.actions import notices as outages
 from bot.actions import probably_wrong, services
 from bot.actions.nlu import latest_entity, latest_intent
 from bot.content.faq_intent import full_intent, intent_with_article
@@ -48,14 +52,17 @@ from bot.tickets.transcript import build_transcript, last_questions, question_ev
 
 log = logging.getLogger(__name__)
 
+# Asked only while an active notice concerns the ticket's topic (ticket_notice).
+DESPITE_NOTICE = "ticket_despite_notice"
 FORM_SLOTS = (
+    DESPITE_NOTICE,
     "ticket_description",
     "ticket_municipality",
     "ticket_priority",
     "ticket_contact",
     "ticket_confirmed",
 )
-TICKET_SLOTS = (*FORM_SLOTS, "ticket_category")
+TICKET_SLOTS = (*FORM_SLOTS, "ticket_category", "ticket_notice")
 # Ticket categories are the knowledge topics; chitchat and the like are not cases.
 MIN_DESCRIPTION_LENGTH = 10
 # A confirmation repeated within this time, same conversation and description, is the
@@ -115,13 +122,17 @@ class ActionPrepareTicket(Action):
     ) -> list[EventType]:
         # A person asked for right after an article: the answer was probably wrong.
         await probably_wrong.after_person_request(tracker)
-        dispatcher.utter_message(response="utter_ticket_intro")
+        topic = category(tracker)
+        notice_id = await outages.notice_for_ticket(tracker, topic)
+        if notice_id is None:  # with a notice, its question comes first instead
+            dispatcher.utter_message(response="utter_ticket_intro")
         description = "\n".join(last_questions(tracker.events)) or None
         return [
             *reset_ticket_slots(),
             SlotSet("ticket_description", description),
             SlotSet("ticket_contact", identity_contact(tracker)),
-            SlotSet("ticket_category", category(tracker)),
+            SlotSet("ticket_category", topic),
+            SlotSet("ticket_notice", str(notice_id) if notice_id is not None else None),
         ]
 
 
@@ -148,6 +159,32 @@ class ValidateTicketForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_ticket_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot(DESPITE_NOTICE) is False:
+            return []  # "nei" to the notice's question: the form ends, no ticket
+        if tracker.get_slot("ticket_notice") is None:
+            return [slot for slot in domain_slots if slot != DESPITE_NOTICE]
+        return domain_slots
+
+    @skip_cleared
+    def validate_ticket_despite_notice(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        intent = latest_intent(tracker)
+        if intent in ("affirm", "deny"):
+            return {DESPITE_NOTICE: intent == "affirm"}
+        return {DESPITE_NOTICE: None}  # asked again, with the buttons
 
     @skip_cleared
     def validate_ticket_description(
@@ -263,6 +300,9 @@ class ActionCreateTicket(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if tracker.get_slot(DESPITE_NOTICE) is False:
+            dispatcher.utter_message(response="utter_no_ticket_during_notice")
+            return reset_ticket_slots()
         settings = services.settings()
         requester_id, requester_name, _ = requester(tracker)
         category = tracker.get_slot("ticket_category") or services.catalogue().default_topic

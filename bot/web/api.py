@@ -102,7 +102,8 @@ async def patch_ticket(request: web.Request) -> web.Response:
         ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
-        ticket_changes.update_ticket(session, ticket, actor, body)
+        changes = {name: value for name, value in body.items() if name != "message"}
+        ticket_changes.update_ticket(session, ticket, actor, changes, message=body.get("message"))
         return _detail(session, public_id)
 
     try:

@@ -59,7 +59,10 @@ def resolve_linked_tickets(session: Session, staff: StaffIdentity, notice: Notic
     for ticket_id in notices.linked_ticket_ids(session, notice):
         ticket = session.get(Ticket, ticket_id)
         if ticket is not None and ticket.status not in CLOSED_STATUSES:
-            ticket_changes.update_ticket(session, ticket, staff.username, {"status": "lost"})
+            # Their requesters were told when the notice was resolved.
+            ticket_changes.update_ticket(
+                session, ticket, staff.username, {"status": "lost"}, tell_requester=False
+            )
             changed += 1
     return changed
 

@@ -19,6 +19,7 @@ from bot.web import (
     stats_views,
     ticket_views,
     widget,
+    widget_messages,
 )
 from bot.web.staff_base import STATIC
 
@@ -81,5 +82,7 @@ def setup(app: web.Application) -> None:
     r.add_get("/widget/demo", widget.demo)
     # Before /widget/{name}, which would take "notices" for a file name.
     r.add_get("/widget/notices", notice_banner.banner)
+    r.add_post("/widget/messages", widget_messages.pending)
+    r.add_post("/widget/messages/seen", widget_messages.seen)
     r.add_get("/widget/{name}", widget.asset)
     r.add_post("/widget/token", widget.token)

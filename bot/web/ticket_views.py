@@ -124,12 +124,13 @@ async def ticket_update(request: web.Request) -> web.Response:
     actor = request[STAFF].username
     changes = {name: str(form[name]) for name in ("status", "priority", "assignee") if name in form}
     note = str(form.get("note", "")).strip()
+    message = str(form.get("message", ""))
 
     def work(session: Session) -> Ticket | None:
         ticket = ticket_queries.get_ticket(session, public_id)
         if ticket is None:
             return None
-        ticket_changes.update_ticket(session, ticket, actor, changes)
+        ticket_changes.update_ticket(session, ticket, actor, changes, message=message)
         if note:
             ticket_changes.add_note(session, ticket, actor, note)
         return ticket

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import notices
 from bot.actions import services
+from bot.actions.decision import THRESHOLDS
 from bot.actions.knowledge import ActionAnswerArticle
-from bot.actions.notices import user_municipality
+from bot.actions.notices import ActionAskTicketDespiteNotice, user_municipality
+from bot.actions.tickets import ActionCreateTicket, ActionPrepareTicket, ValidateTicketForm
+from bot.models import Ticket
 from tests.notices.conftest import notice_values
-from tests.support.trackers import parse_data, tracker
+from tests.support.trackers import parse_data, tracker, user_event
 
 
 def publish(database, **overrides):
@@ -141,8 +147,6 @@ FILLED = {
 
 
 async def create_ticket(domain, slots):
-    from bot.actions.tickets import ActionCreateTicket
-
     dispatcher = CollectingDispatcher()
     await ActionCreateTicket().run(
         dispatcher, tracker(parse_data("ja", "affirm"), slots=slots), domain
@@ -205,3 +209,150 @@ def test_the_widget_tokens_municipality_names_the_users_municipality(database):
     # A value the catalogue does not know is ignored, not trusted.
     message_tracker.events[-1]["metadata"]["rakel_identity"]["municipality"] = "Oslo"
     assert user_municipality(message_tracker) is None
+
+
+# --- a ticket request during a notice: "still want a ticket?" --------------------
+
+TEAMS_QUESTION = user_event("teams starter ikke", "faq", article="teams_not_starting")
+
+
+async def prepare(domain, history):
+    dispatcher = CollectingDispatcher()
+    events = await ActionPrepareTicket().run(
+        dispatcher,
+        tracker(parse_data("jeg vil melde en sak", "request_human"), history=history),
+        domain,
+    )
+    return [m["response"] for m in dispatcher.messages], slot_values(events)
+
+
+def slot_values(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def required(slots):
+    return await ValidateTicketForm().required_slots(
+        FORM_SLOTS_IN_DOMAIN,
+        CollectingDispatcher(),
+        tracker(parse_data("x", "inform"), slots=slots),
+        {},
+    )
+
+
+FORM_SLOTS_IN_DOMAIN = [
+    "ticket_despite_notice",
+    "ticket_description",
+    "ticket_municipality",
+    "ticket_priority",
+    "ticket_contact",
+    "ticket_confirmed",
+]
+
+
+def test_the_form_in_the_domain_asks_the_notice_question_first(domain):
+    assert domain["forms"]["ticket_form"]["required_slots"] == FORM_SLOTS_IN_DOMAIN
+
+
+async def test_a_ticket_request_during_a_notice_about_its_topic_asks_first(database, domain):
+    teams = publish(database, title="Teams er nede")
+    responses, slots = await prepare(domain, [TEAMS_QUESTION])
+    assert responses == [], "the notice's question comes instead of the form's intro"
+    assert slots["ticket_notice"] == str(teams.id)
+    assert slots["ticket_despite_notice"] is None
+    assert await required(slots) == FORM_SLOTS_IN_DOMAIN
+
+    dispatcher = CollectingDispatcher()
+    await ActionAskTicketDespiteNotice().run(
+        dispatcher, tracker(parse_data("x", "request_human"), slots=slots), domain
+    )
+    [asked] = dispatcher.messages
+    assert asked["response"] == "utter_ask_ticket_despite_notice"
+    assert asked["notice_title"] == "Teams er nede"
+    buttons = domain["responses"]["utter_ask_ticket_despite_notice"][0]["buttons"]
+    assert [(b["title"], b["payload"]) for b in buttons] == [("Ja", "/affirm"), ("Nei", "/deny")]
+    [f] = database.run(lambda s: notices.figures(s))
+    assert f.conversations == 1, "asking told the notice: it counts for the statistics"
+
+
+async def test_without_a_notice_about_its_topic_the_form_starts_as_before(database, domain):
+    publish(database, title="Visma er nede", service="visma")
+    responses, slots = await prepare(domain, [TEAMS_QUESTION])
+    assert responses == ["utter_ticket_intro"]
+    assert slots["ticket_notice"] is None
+    assert await required(slots) == FORM_SLOTS_IN_DOMAIN[1:]
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("/affirm", "affirm", True),
+        ("ja", "affirm", True),
+        ("/deny", "deny", False),
+        ("teams krasjer", "faq", None),
+    ],
+)
+def test_the_answer_to_still_a_ticket(text, intent, expected):
+    validated = ValidateTicketForm().validate_ticket_despite_notice(
+        text, CollectingDispatcher(), tracker(parse_data(text, intent)), {}
+    )
+    assert validated == {"ticket_despite_notice": expected}
+
+
+async def test_no_ends_the_form_politely_without_a_ticket(database, domain):
+    publish(database, title="Teams er nede")
+    slots = {"ticket_notice": "1", "ticket_despite_notice": False, "ticket_category": "teams"}
+    assert await required(slots) == [], "nothing left to ask: the form ends"
+    messages = await create_ticket(domain, slots)
+    assert [m["response"] for m in messages] == ["utter_no_ticket_during_notice"]
+    assert database.run(lambda s: s.query(Ticket).count()) == 0
+
+
+async def test_yes_continues_the_form_and_the_ticket_is_linked(database, domain):
+    teams = publish(database, title="Teams er nede")
+    slots = {**FILLED, "ticket_notice": str(teams.id), "ticket_despite_notice": True}
+    assert await required(slots) == FORM_SLOTS_IN_DOMAIN
+    messages = await create_ticket(domain, slots)
+    assert messages[0]["response"] == "utter_ticket_created"
+    stored = database.run(lambda s: notices.get_notice(s, teams.id))
+    assert database.run(lambda s: notices.linked_ticket_ids(s, stored)) == [1]
+
+
+# --- notices before clarifiers and "Mente du …?" --------------------------------
+
+
+async def test_a_vague_teams_message_gets_the_notice_before_the_topic_clarifier(database, domain):
+    publish(database, title="Teams er nede")
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerArticle().run(
+        dispatcher, tracker(parse_data("teams virker ikke", "faq")), domain
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_notice_before_question"]
+    assert dispatcher.messages[0]["notice_title"] == "Teams er nede"
+    assert slot_values(events)["knowledge_handover"] == "clarify_topic"
+    pc = CollectingDispatcher()
+    await ActionAnswerArticle().run(pc, tracker(parse_data("pc-en er treg", "faq")), domain)
+    assert pc.messages == []
+
+
+async def test_teams_suggestions_get_the_notice_before_mente_du(database, domain):
+    publish(database, title="Teams er nede")
+    close = THRESHOLDS.answer_confidence + 0.01
+    message = parse_data(
+        "teams på mobilen",
+        "faq",
+        ranking=[("teams_mobile", close), ("teams_not_starting", THRESHOLDS.suggest_confidence)],
+    )
+    message["intent_ranking"].append(
+        {"name": "other_it", "confidence": close - THRESHOLDS.answer_margin + 0.005}
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerArticle().run(dispatcher, tracker(message), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_notice_before_question"]
+    assert slot_values(events)["knowledge_handover"] == "suggest"
+
+
+def test_every_response_the_notice_actions_use_is_in_the_domain(domain):
+    import bot.actions.notices as module
+
+    used = set(re.findall(r'"(utter_[a-z_]+)"', Path(module.__file__).read_text()))
+    assert used and used <= set(domain["responses"])

@@ -9,9 +9,13 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from bot import notices
+from bot.channels import widget_token
 from bot.settings import PROJECT_ROOT
+from bot.web import notice_changes
 from bot.web.app import create_app
 from tests.notices.conftest import notice_values
+from tests.notices.test_user_messages import ADMIN as ADMIN_STAFF
+from tests.notices.test_user_messages import messages, ticket
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, served
 from tests.support.staff import ADMIN, ADMIN_PASSWORD
 
@@ -115,3 +119,62 @@ async def test_the_widget_shows_no_banner_without_notices(page, database):
     await page.get_by_role("button", name="Spør 'o Rakel").click()
     await expect(page.locator("#rakel-panel")).to_have_attribute("data-notices", "0")
     await expect(page.locator(".rakel-banner")).to_be_hidden()
+
+
+async def test_the_widget_shows_a_waiting_message_once_to_its_signed_in_user(
+    page, database, settings
+):
+    """Per reported the outage in the widget; when it is resolved, his next opening shows
+    Rakel's message in the conversation (announced by its role="log"), and only once."""
+
+    def outage(session):
+        notice = notices.create_notice(session, ADMIN, notice_values(title="Teams er nede"))
+        notices.link_ticket(session, ticket(session, "intranet:per"))
+        notice_changes.update(session, ADMIN_STAFF, notice, {"status": notices.RESOLVED})
+
+    database.run(outage)
+    signed = widget_token.issue(settings.secret("widget_key"), "per", "Per")
+
+    async def with_token(route):
+        response = await route.fetch()
+        html = (await response.text()).replace(
+            'src="/widget/rakel-widget.js"', f'src="/widget/rakel-widget.js" data-token="{signed}"'
+        )
+        await route.fulfill(response=response, body=html)
+
+    await page.route("**/widget/demo", with_token)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto("/widget/demo")
+    await page.get_by_role("button", name="Spør 'o Rakel").click()
+    log = page.get_by_role("log")
+    await expect(log).to_contain_text("Feilen er rettet: «Teams er nede».")
+    await expect(page.locator("#rakel-panel")).to_have_attribute("data-messages", "1")
+    for _ in range(50):  # the acknowledgement follows the display
+        if messages(database)[0].delivered_at is not None:
+            break
+        await page.wait_for_timeout(100)
+    assert messages(database)[0].delivered_at is not None
+    assert await serious_violations(page) == []
+    # A new tab (fresh session storage) opens without the message: it was delivered.
+    await page.evaluate("sessionStorage.clear()")
+    await page.reload()
+    await page.get_by_role("button", name="Spør 'o Rakel").click()
+    await expect(page.locator("#rakel-panel")).to_have_attribute("data-messages", "0")
+    await expect(log).not_to_contain_text("Feilen er rettet")
+    assert errors == []
+
+
+async def test_staff_write_to_the_requester_when_the_ticket_waits_for_them(page, database):
+    public_id = database.run(lambda s: ticket(s, "intranet:per").public_id)
+    await log_in(page, f"/staff/tickets/{public_id}")
+    await page.get_by_label("Status").select_option(label="Venter på bruker")
+    await page.get_by_label("Melding til brukeren").fill("Hvilken PC gjelder det?")
+    await page.get_by_role("button", name="Lagre").click()
+    await expect(page.locator("table.audit")).to_contain_text("Venter på bruker")
+    [message] = messages(database)
+    assert message.payload == (
+        f"Saken din {public_id} venter på svar fra deg.\n\n"
+        "Melding fra brukerstøtten: Hvilken PC gjelder det?"
+    )
+    assert await serious_violations(page) == []

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot import notices
 from bot.models import Notice, NoticeAudit
-from bot.web.app import create_app
 from bot.web.notice_changes import local_input
-from bot.web.staff_accounts import create_staff
-from tests.notices.conftest import notice_values
+from tests.notices.conftest import AGENT, AGENT_PASSWORD, notice_values
 from tests.support.staff import ADMIN, ADMIN_PASSWORD, csrf_from
-
-AGENT = "saksbehandler"
-AGENT_PASSWORD = "lang-nok-passord-123"
-
-
-@pytest.fixture
-async def client(settings, database) -> AsyncIterator[TestClient]:
-    database.run(lambda s: create_staff(s, AGENT, AGENT_PASSWORD))
-    async with TestClient(TestServer(create_app(settings))) as client:
-        yield client
 
 
 async def login(client: TestClient, username: str = ADMIN, password: str = ADMIN_PASSWORD):

@@ -43,6 +43,13 @@ class FakeMicrosoft:
     keys_down: bool = False  # the JWKS endpoint answers 503, as during an outage
     endorsements: tuple[str, ...] = ("msteams", "emulator")  # channels the key may sign for
     publish_private_key: bool = False  # a broken key set: the JWKS holds the private key
+    refuse_activities: int = 0  # the connector answers 503 to this many next activities
+    # The n-th activity request (1-based) waits hold_seconds before the connector
+    # accepts it, and is dropped if its sender has gone meanwhile (killed mid-request).
+    hold_activity: int | None = None
+    hold_seconds: float = 5.0
+    holding: threading.Event = field(default_factory=threading.Event)
+    activity_requests: int = 0  # every POST to the connector, refused ones included
     _loop: asyncio.AbstractEventLoop | None = None
     _runner: web.AppRunner | None = None
     _thread: threading.Thread | None = None
@@ -120,6 +127,19 @@ class FakeMicrosoft:
 
         async def activities(request: web.Request) -> web.Response:
             body = await request.json()
+            with self._lock:
+                self.activity_requests += 1
+                number = self.activity_requests
+                refuse = self.refuse_activities > 0
+                if refuse:
+                    self.refuse_activities -= 1
+            if refuse:
+                return web.json_response({"error": {"code": "ServiceError"}}, status=503)
+            if number == self.hold_activity:
+                self.holding.set()
+                await asyncio.sleep(self.hold_seconds)
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=499)  # nobody to answer: not accepted
             with self._lock:
                 self.activities.append(
                     {
