@@ -10,8 +10,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-# 0010 (outage notice resolution) is on a parallel branch; whichever merges second
-# sets this to the other's revision so the history stays one line.
 down_revision = "0009"
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
 """messages Rakel owes requesters: a resolved notice, a ticket waiting or solved
 
-Revision ID: 0010
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-01 19:00:00
 """
@@ -8,8 +8,9 @@ Create Date: 2026-12-01 19:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-# After 0011 (content changes), which reached main first: one line of history.
+revision = "0012"
+# 0010 was left unused: this schema and 0011 were written side by side, and 0011
+# reached main first; the history stays one line.
 down_revision = "0011"
 branch_labels = None
 depends_on = None
