@@ -26,7 +26,7 @@ pytest_plugins = ["tests.support.postgres"]
 # by path. Not a marker: a module that imports Rasa cannot even be imported in the web
 # environment, so the choice has to be made before collection, and a path decides that.
 # The web service's and the worker's own tests: in the web environment only, the one those
-# processes run in (its aiohttp 3.13 and SQLAlchemy 2).
+# processes run in (its aiohttp 3.14 and SQLAlchemy 2).
 WEB_ENV_TESTS = (
     "tests/review/test_person_http.py",
     "tests/review/test_review_browser.py",

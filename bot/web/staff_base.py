@@ -34,7 +34,12 @@ class StaffIdentity:
     is_admin: bool
 
 
-STAFF = "rakel_staff"  # request key of the logged-in StaffIdentity
+# The request key of the logged-in StaffIdentity: a typed web.RequestKey, as aiohttp
+# 3.14 (the web environment's) asks for; a plain string where aiohttp predates it
+# (Rasa's 3.9.5, which only ever imports this module, never serves it).
+STAFF: Any = (
+    web.RequestKey("rakel_staff", StaffIdentity) if hasattr(web, "RequestKey") else "rakel_staff"
+)
 
 
 @functools.lru_cache(maxsize=1)
