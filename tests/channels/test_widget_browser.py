@@ -10,12 +10,11 @@ import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
 from bot.content.render import KnowledgeBase
-from bot.settings import PROJECT_ROOT, load_settings
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from bot.settings import load_settings
+from tests.support.browser import AXE, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 UNREACHABLE = "Rakel er ikke tilgjengelig akkurat nå"
 
 

@@ -7,43 +7,23 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from bot.models import ContentAudit, ContentChange
-from bot.settings import PROJECT_ROOT
 from bot.web.app import create_app
-from tests.notices.test_notice_browser import log_in
 from tests.review.conftest import database, settings  # noqa: F401 - fixtures
 from tests.review.test_review_data import write_tracker_events
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, served
+from tests.support.browser import axe_violations, log_in, served, staff_page
 from tests.support.staff import ADMIN, make_miss, make_ticket
 
 pytestmark = pytest.mark.browser
 
-AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
-
 
 @pytest.fixture
 async def page(settings, database) -> AsyncIterator[Page]:  # noqa: F811
-    async with served(create_app(settings)) as url, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # axe is injected as an inline script, which the pages' CSP rightly forbids.
-        context = await browser.new_context(base_url=url, bypass_csp=True)
-        page = await context.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    # axe is injected as an inline script, which the pages' CSP rightly forbids.
+    async with served(create_app(settings)) as url, staff_page(url, bypass_csp=True) as page:
         yield page
-        assert dialogs == [], "a script from user data ran in the page"
-        await browser.close()
-
-
-async def violations(page: Page) -> list[dict]:
-    """Every axe WCAG 2.1 A/AA violation of the page, whatever its impact."""
-    await page.add_script_tag(path=str(AXE))
-    return await page.evaluate("""async () => {
-        const r = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}));
-    }""")
 
 
 async def unlabelled(page: Page) -> list[str]:
@@ -98,12 +78,12 @@ async def test_the_new_pages_are_labelled_and_axe_clean(page, settings, database
     for path in paths:
         await page.goto(path)
         assert await unlabelled(page) == [], path
-        assert await violations(page) == [], path
+        assert await axe_violations(page) == [], path
     # The ticket page's decision form, opened; and a refused draft with its errors.
     await page.get_by_text("Vurder svaret på meldingen").click()
-    assert await violations(page) == []
+    assert await axe_violations(page) == []
     await page.goto("/staff/content/draft")
     await page.get_by_label("Tittel").fill("Uten kilde")
     await page.get_by_role("button", name="Lagre utkastet").click()
     await expect(page.get_by_role("alert")).to_contain_text("Ingenting ble lagret.")
-    assert await violations(page) == []
+    assert await axe_violations(page) == []

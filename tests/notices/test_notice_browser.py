@@ -6,22 +6,19 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from bot import notices
 from bot.channels import widget_token
-from bot.settings import PROJECT_ROOT
 from bot.web import notice_changes
 from bot.web.app import create_app
 from tests.notices.conftest import notice_values
 from tests.notices.test_user_messages import ADMIN as ADMIN_STAFF
 from tests.notices.test_user_messages import messages, ticket
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, served
-from tests.support.staff import ADMIN, ADMIN_PASSWORD
+from tests.support.browser import axe_violations, log_in, served, staff_page
+from tests.support.staff import ADMIN
 
 pytestmark = pytest.mark.browser
-
-AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -32,30 +29,13 @@ async def base_url(settings, database) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def page(base_url) -> AsyncIterator[Page]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # axe is injected as an inline script, which the pages' CSP rightly forbids.
-        context = await browser.new_context(base_url=base_url, bypass_csp=True)
-        page = await context.new_page()
+    # axe is injected as an inline script, which the pages' CSP rightly forbids.
+    async with staff_page(base_url, bypass_csp=True) as page:
         yield page
-        await browser.close()
-
-
-async def log_in(page: Page, next_path: str) -> None:
-    await page.goto(next_path)
-    await page.get_by_label("Brukernavn").fill(ADMIN)
-    await page.get_by_label("Passord").fill(ADMIN_PASSWORD)
-    await page.get_by_label("Passord").press("Enter")
-    await page.wait_for_url(f"**{next_path}")
 
 
 async def serious_violations(page: Page) -> list[dict]:
-    await page.add_script_tag(path=str(AXE))
-    result = await page.evaluate("""async () => {
-        const r = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}));
-    }""")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
+    return [v for v in await axe_violations(page) if v["impact"] in ("serious", "critical")]
 
 
 async def test_admin_publishes_a_notice_then_resolves_it(page, database):

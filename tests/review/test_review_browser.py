@@ -6,16 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 import yaml
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from bot.web.app import create_app
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, served
-from tests.support.staff import (
-    ADMIN,
-    ADMIN_PASSWORD,
-    make_miss,
-    make_ticket,
-)
+from tests.support.browser import log_in, served, staff_page
+from tests.support.staff import ADMIN, make_miss, make_ticket
 
 pytestmark = pytest.mark.browser
 
@@ -31,24 +26,8 @@ async def base_url(settings, database) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def page(base_url) -> AsyncIterator[Page]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await browser.new_context(base_url=base_url, accept_downloads=True)
-        page = await context.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    async with staff_page(base_url, accept_downloads=True) as page:
         yield page
-        assert dialogs == [], "a script from user data ran in the page"
-        await browser.close()
-
-
-async def log_in(page: Page, next_path: str = "/staff/") -> None:
-    await page.goto(next_path)
-    assert "/login" in page.url
-    await page.get_by_label("Brukernavn").fill(ADMIN)
-    await page.get_by_label("Passord").fill(ADMIN_PASSWORD)
-    await page.get_by_label("Passord").press("Enter")  # keyboard only
-    await page.wait_for_url(f"**{next_path}")
 
 
 async def test_staff_filters_queue_opens_ticket_and_changes_status(page, database):
