@@ -74,6 +74,9 @@ class Settings:
     knowledge_dir: Path
     # Trained models, cached by fingerprint (bot/train.py); shareable between checkouts.
     model_dir: Path = Path("var/models")
+    # Sentence embeddings training computed (bot/nlu/e5_featurizer.py): a retraining
+    # embeds only new texts. Shareable like the model cache (the tests share one).
+    embedding_cache: Path = Path("var/cache")
     contacts: Mapping[str, str] = field(default_factory=dict)
     itsm_url: str | None = None
     retention_days: int = 90
@@ -86,6 +89,11 @@ class Settings:
     itsm_retry_max_seconds: float = 3600.0
     outbox_lease_seconds: float = 60.0
     worker_poll_seconds: float = 2.0
+    # Every Rasa server a model is activated on (bot/model_activation.py): rasa_url
+    # unless RAKEL_RASA_REPLICAS lists the replicas of a scaled deployment.
+    rasa_replicas: tuple[str, ...] = ()
+    # Seconds between the trainer's looks for a requested training (bot/trainer.py).
+    trainer_poll_seconds: float = 2.0
     # Messages the Rasa process works on at once (bot/channels/admission.py); 0: no bound.
     rasa_max_in_flight: int = 3
     retention_interval_seconds: float = 3600.0
@@ -281,6 +289,15 @@ def check_profile(env: Mapping[str, str], db_url: str, tracker_db_url: str) -> N
         )
 
 
+def _replicas(env: Mapping[str, str]) -> tuple[str, ...]:
+    listed = [u.strip().rstrip("/") for u in env.get("RAKEL_RASA_REPLICAS", "").split(",")]
+    urls = tuple(u for u in listed if u)
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"RAKEL_RASA_REPLICAS: {url!r} is not an http(s) URL")
+    return urls or (env.get("RAKEL_RASA_URL", "http://127.0.0.1:5005").rstrip("/"),)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("RAKEL_VAR_DIR", PROJECT_ROOT / "var")).resolve()
@@ -298,11 +315,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_url=db_url,
         tracker_db_url=tracker_db_url,
         rasa_url=env.get("RAKEL_RASA_URL", "http://127.0.0.1:5005"),
+        rasa_replicas=_replicas(env),
+        trainer_poll_seconds=_float(env, "RAKEL_TRAINER_POLL_SECONDS", 2.0),
         action_server_url=env.get("RAKEL_ACTION_SERVER_URL", "http://127.0.0.1:5055"),
         web_host=env.get("RAKEL_WEB_HOST", "127.0.0.1"),
         web_port=_int(env, "RAKEL_WEB_PORT", 8080),
         knowledge_dir=Path(env.get("RAKEL_KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")),
         model_dir=Path(env.get("RAKEL_MODEL_DIR") or var_dir / "models"),
+        embedding_cache=Path(env.get("RAKEL_EMBEDDING_CACHE") or var_dir / "cache"),
         contacts=contacts,
         itsm_url=env.get("RAKEL_ITSM_URL") or None,
         retention_days=_int(env, "RAKEL_RETENTION_DAYS", 90),

@@ -71,12 +71,12 @@ def nlu_testing_config(settings: Settings, config: Path = CONFIG) -> Path:
     return target
 
 
-def _input_files(settings: Settings, config: Path = CONFIG) -> list[Path]:
+def _input_files(settings: Settings, config: Path = CONFIG, data_dir: Path = DATA) -> list[Path]:
     """Everything that decides the model: Rasa's files, the hand-written data and the
     data generated from the catalogue (so survey notes or comments elsewhere in
     knowledge/ never cause a retrain)."""
     files = [config, DOMAIN]
-    files += sorted(DATA.rglob("*.yml"))
+    files += sorted(data_dir.rglob("*.yml"))
     files += sorted(write_catalogue_data(settings).glob("*.yml"))
     return files
 
@@ -91,24 +91,39 @@ def _versions() -> str:
     return f"rasa={rasa.__version__};spacy={spacy.__version__};model={pipeline}"
 
 
-def fingerprint(settings: Settings, config: Path = CONFIG) -> str:
+def _label(path: Path, settings: Settings, data_dir: Path) -> str:
+    """A file as the fingerprint names it: where the var folder or a copy of the data
+    lives must not matter, so the trainer's copy of unchanged files (bot/trainer.py)
+    gives the repository's fingerprint."""
+    if path.is_relative_to(data_dir):
+        return str(DATA.relative_to(PROJECT_ROOT) / path.relative_to(data_dir))
+    if path.is_relative_to(PROJECT_ROOT) and not path.is_relative_to(build_dir(settings)):
+        return str(path.relative_to(PROJECT_ROOT))
+    return path.name  # generated files by name only
+
+
+def fingerprint(
+    settings: Settings,
+    config: Path = CONFIG,
+    data_dir: Path = DATA,
+    finetune_from: Path | None = None,
+) -> str:
     digest = hashlib.sha256(_versions().encode())
+    # A fine-tuned model depends on the model it started from, not only on its inputs.
+    if finetune_from is not None:
+        digest.update(f"finetune:{finetune_from.name}".encode())
     # Our NLU components are part of the model too.
     for path in [
         *sorted((PROJECT_ROOT / "bot" / "nlu").glob("*.py")),
-        *_input_files(settings, config),
+        *_input_files(settings, config, data_dir),
     ]:
-        # Generated files by name only: where the var folder lives must not matter.
-        in_project = path.is_relative_to(PROJECT_ROOT) and not path.is_relative_to(
-            build_dir(settings)
-        )
-        digest.update(str(path.relative_to(PROJECT_ROOT) if in_project else path.name).encode())
+        digest.update(_label(path, settings, data_dir).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
 
 
-def data_paths(settings: Settings) -> list[str]:
-    return [str(DATA), str(write_catalogue_data(settings))]
+def data_paths(settings: Settings, data_dir: Path = DATA) -> list[str]:
+    return [str(data_dir), str(write_catalogue_data(settings))]
 
 
 def nlu_data_dir(settings: Settings) -> Path:
@@ -127,16 +142,29 @@ def rasa_cli() -> str:
 
 
 def ensure_model(
-    settings: Settings | None = None, force: bool = False, config: Path = CONFIG
+    settings: Settings | None = None,
+    force: bool = False,
+    config: Path = CONFIG,
+    *,
+    data_dir: Path = DATA,
+    finetune_from: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    out_dir: Path | None = None,
 ) -> Path:
     """Return the trained model for the current inputs, training it if needed.
 
     `config` is config.yml unless a test trains a small fixture model with fewer epochs.
+    `data_dir` is bot/data unless the trainer trains from its copy with staff changes;
+    `finetune_from` a model to fine-tune (`rasa train --finetune`; Rasa refuses when
+    the labels differ, and this raises CalledProcessError). `extra_env` is added to the
+    training process's environment (the trainer's thread limits). `out_dir` is the
+    model cache unless the trainer keeps its models apart (it prunes them itself: a
+    rollback target must not go with the cache's newest-three rule).
     """
     settings = settings or load_settings()
-    paths = data_paths(settings)
-    name = f"rakel-{fingerprint(settings, config)}"
-    target_dir = models_dir(settings)
+    paths = data_paths(settings, data_dir)
+    name = f"rakel-{fingerprint(settings, config, data_dir, finetune_from)}"
+    target_dir = out_dir or models_dir(settings)
     target = target_dir / f"{name}.tar.gz"
     if target.exists() and not force:
         print(f"model up to date: {target}", flush=True)
@@ -160,17 +188,26 @@ def ensure_model(
             "--fixed-model-name",
             name,
         ]
+        if finetune_from is not None:
+            command += ["--finetune", str(finetune_from)]
         started = time.monotonic()
         # Rasa imports our NLU components (bot.nlu) by module path: from this checkout.
-        env = settings.child_environment()
+        env = settings.child_environment(extra_env)
         subprocess.run(command, check=True, cwd=PROJECT_ROOT, env=env)
         seconds = time.monotonic() - started
         os.replace(Path(tmp) / f"{name}.tar.gz", target)
     # Recorded for `make bench`, which reports training time without retraining.
     target.with_suffix("").with_suffix(".json").write_text(
-        json.dumps({"training_seconds": round(seconds, 1), "versions": _versions()})
+        json.dumps(
+            {
+                "training_seconds": round(seconds, 1),
+                "versions": _versions(),
+                "finetuned_from": finetune_from.name if finetune_from else None,
+            }
+        )
     )
-    _prune(target_dir, keep=target)
+    if out_dir is None:
+        _prune(target_dir, keep=target)
     print(f"model trained: {target}", flush=True)
     return target
 

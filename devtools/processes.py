@@ -158,6 +158,10 @@ def make_env(
             "RAKEL_MODEL_DIR": os.environ.get(
                 "RAKEL_MODEL_DIR", str(PROJECT_ROOT / "var" / "models")
             ),
+            # And its embedding cache: a fixture model's training embeds only new texts.
+            "RAKEL_EMBEDDING_CACHE": os.environ.get(
+                "RAKEL_EMBEDDING_CACHE", str(PROJECT_ROOT / "var" / "cache")
+            ),
             "RAKEL_RASA_URL": f"http://{LOOPBACK}:{ports['rasa']}",
             "RAKEL_ACTION_SERVER_URL": f"http://{LOOPBACK}:{ports['actions']}",
             "RAKEL_WEB_PORT": str(ports["web"]),

@@ -71,6 +71,8 @@ def fixture_model(tmp_path_factory) -> Path:
             "RAKEL_VAR_DIR": str(root / "var"),
             "RAKEL_KNOWLEDGE_DIR": str(knowledge),
             "RAKEL_MODEL_DIR": str(root / "models"),
+            # The checkout's embeddings: only the new article's examples are embedded.
+            "RAKEL_EMBEDDING_CACHE": str(PROJECT_ROOT / "var" / "cache"),
         }
     )
     return ensure_model(settings, config=config_path)

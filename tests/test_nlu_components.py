@@ -155,3 +155,56 @@ def test_blank_text_falls_back_instead_of_breaking_the_pipeline(featurizer, trai
     )
     [result] = fallback.process([classified])
     assert result.get("intent")["name"] == "nlu_fallback"
+
+
+def test_training_embeds_a_text_once_and_reads_it_from_the_cache_after(
+    featurizer, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("RAKEL_EMBEDDING_CACHE", str(tmp_path))
+    texts = ["kopimaskinen i gangen tar ikke imot jobber", "teams er tregt i dag"]
+    caplog.set_level("INFO", logger="bot.nlu.e5_featurizer")
+    first = TrainingData([message(t, "other_it") for t in texts])
+    featurizer.process_training_data(first)
+    assert "2 embedded, 0 from the cache" in caplog.text
+    caplog.clear()
+    again = TrainingData([message(t, "other_it") for t in texts])
+    featurizer.process_training_data(again)
+    assert "0 embedded, 2 from the cache" in caplog.text
+    for cached, fresh in zip(
+        again.training_examples, featurizer.process([message(t) for t in texts])
+    ):
+        _, a = cached.get_dense_features(TEXT, ["e5"])
+        _, b = fresh.get_dense_features(TEXT, ["e5"])
+        assert abs(a.features - b.features).max() < 1e-6
+
+
+def test_fine_tuning_continues_from_the_live_classifier(featurizer, tmp_path):
+    """`rasa train --finetune` (the trainer, new examples for the same labels) starts
+    from the loaded weights and n-gram vocabulary instead of refitting them."""
+    base = [message(text, label) for label, texts in EXAMPLES.items() for text in texts]
+    training = TrainingData(base)
+    featurizer.process_training_data(training)
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("classifier")
+    context = ExecutionContext(graph_schema=None, node_name="classifier")  # type: ignore[arg-type]
+    config = {"retrieval_intent": "faq", "featurizer": "e5"}
+    ReplyClassifier.create(config, storage, resource, context).train(training)
+    live_vectorizer, live = ReplyClassifier.load(config, storage, resource, context)._trained
+    vocabulary = dict(live_vectorizer.vocabulary_)
+
+    more = TrainingData(
+        [message(text, label) for label, texts in EXAMPLES.items() for text in texts]
+        + [message("kopimaskinen i gangen tar ikke imot jobber", "other_it")]
+    )
+    featurizer.process_training_data(more)
+    tuning = ExecutionContext(graph_schema=None, node_name="classifier", is_finetuning=True)  # type: ignore[arg-type]
+    tuned = ReplyClassifier.load(config, storage, resource, tuning)
+    tuned.train(more)
+    vectorizer, classifier = tuned._trained
+    assert vectorizer.vocabulary_ == vocabulary  # the live model's columns
+    assert list(classifier.classes_) == list(live.classes_)
+    assert classifier.warm_start  # continued from the live weights, not refitted
+    assert (
+        tuned.ranking(featurizer.process([message("kopimaskinen tar ikke imot jobber")])[0])[0][0]
+        == "other_it"
+    )

