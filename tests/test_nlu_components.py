@@ -171,7 +171,7 @@ def test_training_embeds_a_text_once_and_reads_it_from_the_cache_after(
     featurizer.process_training_data(again)
     assert "0 embedded, 2 from the cache" in caplog.text
     for cached, fresh in zip(
-        again.training_examples, featurizer.process([message(t) for t in texts])
+        again.training_examples, featurizer.process([message(t) for t in texts]), strict=True
     ):
         _, a = cached.get_dense_features(TEXT, ["e5"])
         _, b = fresh.get_dense_features(TEXT, ["e5"])
