@@ -5,8 +5,11 @@ migrate           bring the database schema up to date
 validate          `rasa data validate` on domain, data and knowledge
 check-content     load the content catalogue and check every article against the
                   annual report (schema, examples, grounding); exit 1 on a problem
-run rasa|actions|web
+run rasa|actions|web|worker|trainer
                   start one process (the Procfile uses these)
+export-content    write the content changes staff approved into knowledge/ and
+                  bot/data/nlu (for version control); a change whose file changed
+                  since is refused and left for review; exit 1 if any was refused
 banner            print where every process listens
 create-staff USER [--admin]
                   create a service-desk account; the password is read from the
@@ -72,10 +75,43 @@ def environment_line(process: str) -> str:
     )
 
 
-def run_rasa(settings: Settings) -> None:
-    from bot.train import ensure_model
+def start_model(settings: Settings) -> Path:
+    """The model a starting Rasa server loads: the one activated from the models page
+    when it was trained on the files as they are now (a deployment with new files
+    starts from those, and the page shows the staff changes still to retrain), else
+    the files' own model, trained if needed."""
+    from bot.train import ensure_model, fingerprint
 
-    model = ensure_model(settings)
+    files_model = ensure_model(settings)
+    try:
+        from sqlalchemy import select
+
+        from bot.db import Database
+        from bot.models import ModelVersion
+
+        database = Database(settings.db_url)
+        try:
+            active = database.run(
+                lambda s: s.scalar(select(ModelVersion).where(ModelVersion.status == "active"))
+            )
+        finally:
+            database.dispose()
+    except Exception:  # noqa: BLE001 - no schema yet: the files' model, as before migrations
+        return files_model
+    if (
+        active is not None
+        and active.source == "staff"
+        and active.path
+        and Path(active.path).is_file()
+        and active.base_fingerprint == fingerprint(settings)
+    ):
+        print(f"starting with the model activated on the models page: {active.path}", flush=True)
+        return Path(active.path)
+    return files_model
+
+
+def run_rasa(settings: Settings) -> None:
+    model = start_model(settings)
     # bot.rasa_runtime is `rasa` plus our runtime fixes (see that module). It adds
     # Rasa's API token itself: on this command line it would be readable by every
     # local user in `ps` and /proc/<pid>/cmdline.
@@ -118,6 +154,40 @@ def run_worker(settings: Settings) -> None:
     from bot.worker import serve
 
     serve(settings)
+
+
+def run_trainer(settings: Settings) -> None:
+    from bot.trainer import serve
+
+    serve(settings)
+
+
+def export_content(settings: Settings) -> int:
+    import getpass
+
+    from bot.content_export import ExportError, export
+    from bot.db import Database
+
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except OSError:
+        actor = "cli"
+    database = Database(settings.db_url)
+    try:
+        result = database.run(lambda s: export(s, actor, settings.knowledge_dir))
+    except ExportError as exc:
+        print(f"export-content: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    for path in sorted(result.files):
+        print(f"wrote {path}")
+    print(f"exported {len(result.exported)} change(s), refused {len(result.refused)}")
+    for change, note in result.refused:
+        print(
+            f"refused change {change.id} ({change.kind} {change.intent}): {note}", file=sys.stderr
+        )
+    return 1 if result.refused else 0
 
 
 def safe_url(url: str) -> str:
@@ -225,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("validate")
     sub.add_parser("check-content")
     sub.add_parser("banner")
+    sub.add_parser("export-content")
     sub.add_parser(
         "retention",
         help="delete conversations and closed tickets older than RAKEL_RETENTION_DAYS, once",
@@ -240,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     person_parser.add_argument("--force", action="store_true", help="delete open tickets too")
     person_parser.add_argument("--reason", help="why (required with --force)")
     run = sub.add_parser("run")
-    run.add_argument("process", choices=["rasa", "actions", "web", "worker"])
+    run.add_argument("process", choices=["rasa", "actions", "web", "worker", "trainer"])
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -294,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
             f"messages, {result.teams_references} Teams references and "
             f"{result.login_failures} failed staff logins older than {result.cutoff.isoformat()}"
         )
+    elif args.command == "export-content":
+        return export_content(settings)
     elif args.command == "banner":
         print(banner(settings))
     elif args.command == "create-staff":
@@ -303,9 +376,14 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "run":
         in_own_environment(args.process)
         print(environment_line(args.process), file=sys.stderr, flush=True)
-        {"rasa": run_rasa, "actions": run_actions, "web": run_web, "worker": run_worker}[
-            args.process
-        ](settings)
+        processes = {
+            "rasa": run_rasa,
+            "actions": run_actions,
+            "web": run_web,
+            "worker": run_worker,
+            "trainer": run_trainer,
+        }
+        processes[args.process](settings)
     return 0
 
 

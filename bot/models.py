@@ -411,6 +411,8 @@ class ContentChange(Base):
     miss_id = Column(
         Integer, ForeignKey("nlu_misses.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    # Why the export refused it (Norwegian, for the content page); None otherwise.
+    note = Column(Text, nullable=True)
 
 
 class ContentAudit(Base):
@@ -421,7 +423,9 @@ class ContentAudit(Base):
     id = Column(Integer, primary_key=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     actor = Column(String(128), nullable=False)
-    # approved | withdrawn (a change) | assigned | dismissed | flagged (a missed message)
+    # approved | withdrawn | exported | refused (a change) | assigned | dismissed | flagged
+    # (a missed message) | requested | trained | held_back | failed | activated |
+    # rolled_back (a model, bot/trainer.py)
     action = Column(String(32), nullable=False)
     change_id = Column(
         Integer, ForeignKey("content_changes.id", ondelete="CASCADE"), nullable=True, index=True
@@ -429,6 +433,56 @@ class ContentAudit(Base):
     miss_id = Column(
         Integer, ForeignKey("nlu_misses.id", ondelete="CASCADE"), nullable=True, index=True
     )
+    model_id = Column(
+        Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     field = Column(String(64), nullable=True)
     old_value = Column(Text, nullable=True)
     new_value = Column(Text, nullable=True)
+
+
+class ModelVersion(Base):
+    """A trained model Rakel has run or may run, and how it came to be (bot/trainer.py).
+
+    A row is requested by an admin ("Tren ny modell"), trained by the trainer from the
+    files plus the approved content changes, evaluated against the live model it would
+    replace, then activated or held back. A model trained from the files alone (what
+    `bot.cli run rasa` starts with) gets a row once it is seen live, so every model
+    that answered users is in the history and a rollback has a target.
+    """
+
+    __tablename__ = "model_versions"
+
+    id = Column(Integer, primary_key=True)
+    # The model file's stem ("rakel-<fingerprint>"); None until trained.
+    name = Column(String(128), nullable=True, index=True)
+    path = Column(String(1024), nullable=True)
+    # files: trained from the repository's files at start | staff: requested on the page
+    source = Column(String(16), nullable=False, default="staff")
+    # full | finetune (from the live model; bot/trainer.py says when)
+    kind = Column(String(16), nullable=True)
+    # queued | training | evaluating | activating | held_back | failed | active | retired
+    status = Column(String(16), nullable=False, default="queued", index=True)
+    stage = Column(String(32), nullable=True)
+    stage_at = Column(DateTime(timezone=True), nullable=True)
+    requested_by = Column(String(128), nullable=True)
+    requested_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    started_at = Column(DateTime(timezone=True), nullable=True)
+    finished_at = Column(DateTime(timezone=True), nullable=True)
+    training_seconds = Column(Float, nullable=True)
+    # The fingerprint of the repository's files it was trained on (bot/train.py): a
+    # restart keeps a staff-trained model only while the files are the same.
+    base_fingerprint = Column(String(32), nullable=True)
+    # JSON: the approved content changes it was trained with.
+    change_ids = Column(Text, nullable=True)
+    # JSON: its own evaluation figures (bot/model_evaluation.py).
+    figures = Column(Text, nullable=True)
+    # The live model it was compared with and, once active, the one it replaced (the
+    # rollback target).
+    compared_with_id = Column(
+        Integer, ForeignKey("model_versions.id", ondelete="SET NULL"), nullable=True
+    )
+    # Why it was held back or failed (Norwegian, shown on the page).
+    reason = Column(Text, nullable=True)
+    activated_by = Column(String(128), nullable=True)
+    activated_at = Column(DateTime(timezone=True), nullable=True)

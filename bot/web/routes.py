@@ -10,6 +10,7 @@ from bot.web import (
     auth_views,
     content_views,
     health,
+    model_views,
     nlu_views,
     notice_api,
     notice_banner,
@@ -57,6 +58,10 @@ def setup(app: web.Application) -> None:
     r.add_post("/staff/content/articles/{article_id}", content_views.article_update)
     r.add_get("/staff/content/draft", content_views.draft_page)
     r.add_post("/staff/content/draft", content_views.draft_create)
+    r.add_get("/staff/models", model_views.models_page)
+    r.add_get("/staff/models/status", model_views.training_status)
+    r.add_post("/staff/models/train", model_views.train)
+    r.add_post("/staff/models/rollback", model_views.rollback)
     r.add_get("/staff/accounts", account_views.accounts)
     r.add_post("/staff/accounts", account_views.create)
     r.add_post("/staff/accounts/{user_id:\\d+}", account_views.change)
