@@ -4,7 +4,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export RAKEL_VENV := $(VENV)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup train migrate validate run test test-fast eval bench lint format teams-package scaled-up scaled-down profile bench-scaled lock-hashes
+.PHONY: help setup train migrate validate run test test-fast eval bench bench-training lint format teams-package scaled-up scaled-down profile bench-scaled lock-hashes
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ format: setup ## apply ruff format and the fixable lint rules
 
 bench: train ## load benchmark: Rakel vs a minimal Rasa assistant at 1/10/50 users
 	@python -m scripts.bench
+
+bench-training: train ## p95 at 10 users idle vs while the trainer fine-tunes (FULL=1: a full training)
+	@python -m scripts.bench_training $(if $(FULL),--full)
 
 profile: train ## where Rakel's time goes at 10 users (py-spy; flame data in var/bench/profile)
 	@python -m scripts.bench --profile --levels 10 --skip-baseline

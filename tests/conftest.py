@@ -38,6 +38,7 @@ WEB_ENV_TESTS = (
     "tests/notices/test_notice_figures.py",
     "tests/notices/test_notice_pages.py",
     "tests/learning/test_model_pages.py",
+    "tests/learning/test_models_browser.py",
     "tests/tickets/test_itsm_delivery.py",
     "tests/test_health.py",
 )

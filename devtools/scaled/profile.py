@@ -122,6 +122,10 @@ class ScaledProfile:
                 # checks Rasa through nginx's internal API listener.
                 "RAKEL_ACTION_SERVER_URL": self.actions_lb_url,
                 "RAKEL_RASA_URL": self.rasa_api_url,
+                # A model activated on the models page is loaded on every replica.
+                "RAKEL_RASA_REPLICAS": ",".join(
+                    f"http://{LOOPBACK}:{port}" for port in cfg.replica_ports["rasa"]
+                ),
                 "RAKEL_RASA_TOKEN": self.secret("rasa_token"),
                 # Every Rasa replica calls every action server with the same token.
                 "RAKEL_ACTION_TOKEN": self.secret("action_token"),
