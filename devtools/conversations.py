@@ -5,15 +5,13 @@ with a private var folder, play tests/data/conversations/ over REST, print the f
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bot.evaluation.conversations import available_sets, print_reports, run_sets
-from bot.settings import PROJECT_ROOT
 from devtools.ports import free_port
-from devtools.processes import Rakel, make_env
+from devtools.processes import make_env, running
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,19 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rakel-conversations-") as tmp:
         var_dir = Path(tmp)
         ports = {name: free_port() for name in ("rasa", "actions", "web")}
-        env = make_env(var_dir, ports)
-        subprocess.run(
-            [sys.executable, "-m", "bot.cli", "migrate"], cwd=PROJECT_ROOT, env=env, check=True
-        )
-        logs = var_dir / "logs"
-        logs.mkdir()
-        rakel = Rakel(var_dir=var_dir, env=env, ports=ports, logs=logs)
-        try:
-            for name in ("actions", "web", "rasa"):
-                rakel.start(name)
+        with running(var_dir, ports, make_env(var_dir, ports)) as rakel:
             reports = run_sets(rakel.rasa_url, available_sets())
-        finally:
-            rakel.stop_all()
     print_reports(reports, args.show_wrong)
     return 0
 

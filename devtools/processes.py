@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +146,47 @@ class Rakel:
     def log(self, name: str) -> str:
         path = self.logs / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def start_trainer(self, timeout: float = START_TIMEOUT) -> None:
+        """The trainer has no port: it is ready once it says it waits for trainings."""
+        log = self.logs / "trainer.log"
+        process = spawn(rakel_command("trainer", self.env), self.env, log)
+        self.processes["trainer"] = process
+        wait_until(
+            lambda: "waiting for trainings" in self.log("trainer"),
+            timeout=timeout,
+            what="trainer",
+            process=process,
+        )
+
+
+@contextmanager
+def running(
+    var_dir: Path,
+    ports: dict[str, int],
+    env: dict[str, str],
+    processes: tuple[str, ...] = ("actions", "web", "rasa"),
+) -> Iterator[Rakel]:
+    """Rakel's processes on a migrated database under `var_dir`, stopped on exit."""
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    logs = var_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    rakel = Rakel(var_dir=var_dir, env=env, ports=ports, logs=logs)
+    try:
+        for name in processes:
+            if name == "trainer":
+                rakel.start_trainer()
+            else:
+                rakel.start(name)
+        yield rakel
+    finally:
+        rakel.stop_all()
 
 
 def make_env(

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import dataclasses
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from bot.settings import load_rest_settings, load_settings
 from bot.train import DATA, ensure_model
 from devtools.load import LevelResult, report, rest_headers, run_level
 from devtools.ports import free_port
-from devtools.processes import Rakel, make_env
+from devtools.processes import make_env, running
 
 USERS = 10
 TARGET = 1.3
@@ -72,9 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     run_var = settings.var_dir / "bench" / f"training-{uuid.uuid4().hex[:6]}"
     ports = {name: free_port() for name in ("rasa", "actions", "web")}
     env = make_env(run_var, ports, {"RAKEL_MODEL_DIR": str(model.parent)})
-    subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=ROOT, env=env, check=True)
-    (run_var / "logs").mkdir(parents=True)
-    rakel = Rakel(var_dir=run_var, env=env, ports=ports, logs=run_var / "logs")
     tree_settings, data_dir = training_copy(settings, run_var / "content")
     trained: dict[str, float] = {}
 
@@ -91,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         trained["seconds"] = time.monotonic() - started
 
-    try:
-        for name in ("actions", "web", "rasa"):
-            rakel.start(name)
+    with running(run_var, ports, env) as rakel:
         url = f"{rakel.rasa_url}/webhooks/rest/webhook"
         headers = rest_headers(load_rest_settings(env).token)
         pids = {n: p.pid for n, p in rakel.processes.items()}
@@ -110,8 +104,6 @@ def main(argv: list[str] | None = None) -> int:
         while training.is_alive():
             during.append(block())
         idle.append(block())
-    finally:
-        rakel.stop_all()
     quiet, busy = pooled(idle), pooled(during)
     ratio = busy.pct(0.95) / quiet.pct(0.95)
     kind = "full training" if args.full else "fine-tuning"

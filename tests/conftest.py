@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ import requests
 
 from bot.settings import PROJECT_ROOT as ROOT
 from devtools.ports import free_port
-from devtools.processes import Rakel, make_env
+from devtools.processes import Rakel, make_env, running
 from tests.support.fake_microsoft import FakeMicrosoft
 
 # A throwaway PostgreSQL cluster for storage tests (fixtures postgres_server, postgres_url).
@@ -119,16 +117,8 @@ def rakel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rakel]:
     # The Teams channel talks to local fakes of Microsoft's endpoints (the
     # `microsoft` fixture starts them on this port).
     env = make_env(var_dir, ports, FakeMicrosoft(port=ports["microsoft"]).env())
-    subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=ROOT, env=env, check=True)
-    logs = var_dir / "logs"
-    logs.mkdir()
-    instance = Rakel(var_dir=var_dir, env=env, ports=ports, logs=logs)
-    try:
-        for name in ("actions", "web", "rasa"):
-            instance.start(name)
+    with running(var_dir, ports, env) as instance:
         yield instance
-    finally:
-        instance.stop_all()
 
 
 class RestClient:
