@@ -38,7 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.model_versions import RUNNING, audit, made_active
+from bot.model_versions import OPEN, RUNNING, audit, made_active
 from bot.models import ModelVersion, utcnow
 from bot.settings import Settings
 
@@ -307,6 +307,44 @@ def _finish(database: Database, model_id: int, status: str, reason: str) -> None
     database.run(work)
 
 
+# Model files kept in the history folder besides the active one and its rollback target.
+KEEP_MODEL_FILES = 5
+
+
+def prune_history(settings: Settings, database: Database) -> list[Path]:
+    """Delete the history folder's older model files (7-8 MB each, one per training):
+    the active model's, the one it replaced (the rollback target), a training's that
+    is still open and the newest KEEP_MODEL_FILES stay. Older rows keep their figures
+    and lose their `path`. Returns the files deleted."""
+    from bot.model_activation import history_dir
+
+    history = history_dir(settings)
+
+    def work(session: Session) -> list[Path]:
+        rows = list(
+            session.scalars(
+                select(ModelVersion)
+                .where(ModelVersion.path.is_not(None))
+                .order_by(ModelVersion.id.desc())
+            )
+        )
+        keep = {row.id for row in rows[:KEEP_MODEL_FILES]}
+        keep |= {row.id for row in rows if row.status in ("active", *OPEN)}
+        keep |= {row.compared_with_id for row in rows if row.status == "active"}
+        kept_paths = {row.path for row in rows if row.id in keep}
+        deleted = []
+        for row in rows:
+            if row.id in keep or Path(str(row.path)).parent != history:
+                continue
+            if row.path not in kept_paths:
+                Path(str(row.path)).unlink(missing_ok=True)
+                deleted.append(Path(str(row.path)))
+            row.path = None
+        return deleted
+
+    return database.run(work)
+
+
 def _behind_everything_else() -> None:
     """The trainer's own evaluation work yields the CPU as its trainings do: in a session
     of its own where it can have one, so lowering the session's scheduler group lowers
@@ -340,3 +378,5 @@ def serve(settings: Settings) -> None:
             continue
         logger.info("trainer: training %s", model_id)
         run_job(settings, database, model_id)
+        for path in prune_history(settings, database):
+            logger.info("trainer: deleted the old model file %s", path)

@@ -9,7 +9,7 @@ import pytest
 
 from bot import cli, trainer
 from bot.model_evaluation import held_back_reason
-from bot.model_versions import made_active, request_training
+from bot.model_versions import made_active, request_training, rollback_target
 from bot.models import ModelVersion
 from bot.train import fingerprint
 from tests.review.conftest import database, settings  # noqa: F401 - fixtures
@@ -92,3 +92,37 @@ def test_a_restart_keeps_the_activated_model_while_the_files_are_the_same(
     # New files were deployed since it was trained: their own model.
     database.run(lambda s: setattr(s.get(ModelVersion, active.id), "base_fingerprint", "other"))
     assert cli.start_model(settings) == files_model
+
+
+def test_old_model_files_are_deleted_but_not_the_active_one_or_its_rollback_target(
+    database,  # noqa: F811
+    settings,  # noqa: F811
+):
+    history = settings.var_dir / "model_history"
+    history.mkdir(parents=True)
+
+    def work(session):
+        ids = []
+        for number in range(9):
+            path = history / f"rakel-{number}.tar.gz"
+            path.write_bytes(b"model")
+            row = ModelVersion(name=path.name, path=str(path), source="staff", status="retired")
+            session.add(row)
+            session.flush()
+            ids.append(row.id)
+        # The oldest two: the active model and the one it replaced.
+        made_active(session, ids[1], "trainer", replaced_id=ids[0])
+        return ids
+
+    ids = database.run(work)
+    deleted = trainer.prune_history(settings, database)
+
+    kept = sorted(p.name for p in history.iterdir())
+    newest = [f"rakel-{n}.tar.gz" for n in range(9 - trainer.KEEP_MODEL_FILES, 9)]
+    assert kept == sorted(["rakel-0.tar.gz", "rakel-1.tar.gz", *newest])
+    assert sorted(p.name for p in deleted) == ["rakel-2.tar.gz", "rakel-3.tar.gz"]
+    paths = database.run(lambda s: {r.id: r.path for r in s.query(ModelVersion)})
+    assert paths[ids[2]] is None and paths[ids[3]] is None and paths[ids[1]] is not None
+    # The rollback target's file is still there: a rollback works.
+    active, previous = database.run(rollback_target)
+    assert (active.id, previous.id) == (ids[1], ids[0])
