@@ -8,7 +8,9 @@
 #                                         nothing that needs a model, browser or services
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/${RAKEL_VENV:-.venv}/bin:$PATH"
+venv="${RAKEL_VENV:-.venv}"
+case "$venv" in /*) ;; *) venv="$PWD/$venv" ;; esac  # relative to the checkout, or absolute
+export PATH="$venv/bin:$PATH"
 export RASA_TELEMETRY_ENABLED=false
 # SQLAlchemy 1.4 then warns about every API 2.0 removed (errors in our code: pyproject.toml).
 export SQLALCHEMY_WARN_20=1

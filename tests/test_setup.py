@@ -387,3 +387,19 @@ def test_lockhash_keeps_extras_and_markers_and_refuses_a_comment_on_a_pin_line(t
     lock.write_text("foo==1.0  # why this pin\n")
     with pytest.raises(lockhash.LockError, match=r"line 1: put the comment on its own line"):
         lockhash.parse(lock.read_text())
+
+
+def test_the_test_script_takes_an_absolute_environment_path():
+    """`make VENV=/somewhere/venv test-fast`: the script ran a Python that did not exist
+    ($PWD joined to an absolute path)."""
+    environment = Path(sys.prefix).resolve()
+    done = subprocess.run(
+        ["bash", "scripts/test.sh", "--fast", "-q", "tests/test_docs.py"],
+        cwd=ROOT,
+        env={**os.environ, "RAKEL_VENV": str(environment)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert f"pytest in the Rasa environment ({environment})" in done.stdout
