@@ -346,15 +346,14 @@ def prune_history(settings: Settings, database: Database) -> list[Path]:
 
 
 def _behind_everything_else() -> None:
-    """The trainer's own evaluation work yields the CPU as its trainings do: in a session
-    of its own where it can have one, so lowering the session's scheduler group lowers
-    nobody else (bot/train.lower_priority says why nice alone is not enough)."""
+    """The trainer's own evaluation work yields the CPU as its trainings do. Its
+    session's scheduler group is lowered only when the session is its own (the tests,
+    the scaled profile): under a supervisor that shares one session, that would lower
+    every process, so there plain nice is all it takes. It never leaves its session:
+    a supervisor stops it with its process group (bot/train.lower_priority says why
+    nice alone is not always enough)."""
     from bot.train import lower_priority
 
-    try:
-        os.setsid()
-    except OSError:
-        pass  # already a process group leader: started in a session of its own, or not
     if os.getsid(0) == os.getpid():
         lower_priority(NICENESS)
     else:
