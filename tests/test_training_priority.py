@@ -12,6 +12,12 @@ from pathlib import Path
 from bot.train import lower_priority
 
 
+def _group_nice(path: Path) -> str | None:
+    """The nice value in an autogroup file ("/autogroup-42 nice 19"), None if empty."""
+    fields = path.read_text().split()
+    return fields[-1] if fields else None
+
+
 def test_a_training_process_is_niced_in_its_own_scheduler_group():
     training = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(30)"],
@@ -22,9 +28,11 @@ def test_a_training_process_is_niced_in_its_own_scheduler_group():
         assert os.getpriority(os.PRIO_PROCESS, training.pid) == 19
         group = Path(f"/proc/{training.pid}/autogroup")
         if Path("/proc/self/autogroup").exists():  # kernels with autogroup scheduling
-            assert group.read_text().split()[-1] == "19"
-            # Its group, not the group of the process that started it.
-            assert Path("/proc/self/autogroup").read_text().split()[-1] != "19"
+            assert _group_nice(group) == "19"
+            # Its group, not the group of the process that started it. Some sandboxes
+            # show an empty file for the test's own group: then there is nothing to compare.
+            own = _group_nice(Path("/proc/self/autogroup"))
+            assert own != "19"
     finally:
         training.kill()
         training.wait()
