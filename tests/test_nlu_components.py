@@ -11,6 +11,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.actions.decision import THRESHOLDS, decide
+from bot.nlu.confirmed_fallback import ConfirmedFallbackClassifier
 from bot.nlu.e5_featurizer import E5Featurizer
 from bot.nlu.reply_classifier import ReplyClassifier
 
@@ -91,11 +92,13 @@ def test_an_article_question_gets_the_faq_intent_and_the_article_ranking(featuri
         "faq/teams_camera_sound",
     ]
     assert selector["faq"]["response"]["intent_response_key"] == "faq/mfa_new_phone"
-    # One distribution over all labels: faq's confidence is the sum of its articles',
-    # and with the other intents it adds up to one.
+    # One distribution over all labels: faq is as likely as its best article.
     intents = {e["name"]: e["confidence"] for e in output["intent_ranking"]}
-    assert abs(intents["faq"] - sum(e["confidence"] for e in ranking)) < 1e-6
-    assert abs(sum(intents.values()) - 1.0) < 1e-6
+    assert abs(intents["faq"] - ranking[0]["confidence"]) < 1e-6
+    assert output["intent"]["confidence"] == intents["faq"] == max(intents.values())
+    # The nearest training examples are of the same article: a confirmed answer.
+    assert output["nearest_examples"]["label"] == "faq/mfa_new_phone"
+    assert 0.0 < output["nearest_examples"]["similarity"] <= 1.0
     # The decision reads it as it read the ResponseSelector's output.
     assert decide(output).articles[0] == "mfa_new_phone"
 
@@ -109,13 +112,13 @@ def test_another_it_question_gets_its_own_intent_with_typos(featurizer, trained)
 def test_an_article_that_barely_beats_another_kind_of_reply_is_not_stated():
     # The best article clears the answer threshold, but "other IT" is the more likely
     # reply: the decision asks instead of stating the article.
-    best = THRESHOLDS.answer_confidence + 0.05
+    best = max(THRESHOLDS.answer_confidence, THRESHOLDS.suggest_confidence) + 0.1
     second = THRESHOLDS.suggest_confidence + 0.01
     parse = {
-        "intent": {"name": "faq", "confidence": best + second},
+        "intent": {"name": "faq", "confidence": best},
         "intent_ranking": [
-            {"name": "faq", "confidence": best + second},
             {"name": "other_it", "confidence": best + 0.01},
+            {"name": "faq", "confidence": best},
         ],
         "response_selector": {
             "faq": {
@@ -125,12 +128,63 @@ def test_an_article_that_barely_beats_another_kind_of_reply_is_not_stated():
                 ]
             }
         },
+        "nearest_examples": {"label": "faq/mfa_new_phone", "similarity": 0.9},
     }
     decision = decide(parse)
     assert decision.outcome == "clarify"
     assert decision.articles == ("mfa_new_phone", "teams_camera_sound")
-    parse["intent_ranking"][1]["confidence"] = 0.05
+    parse["intent_ranking"][0]["confidence"] = 0.05
     assert decide(parse).outcome == "answer"
+
+
+def _fallback_result(nearest: str, confidence: float) -> str:
+    fallback = ConfirmedFallbackClassifier.create(
+        {
+            **ConfirmedFallbackClassifier.get_default_config(),
+            "threshold": 0.2,
+            "unconfirmed_threshold": 0.5,
+        },
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+    )
+    parse = Message(
+        data={
+            TEXT: "skrivaren min",
+            "intent": {"name": "other_it", "confidence": confidence},
+            "intent_ranking": [{"name": "other_it", "confidence": confidence}],
+            "nearest_examples": {"label": nearest, "similarity": 0.9},
+        }
+    )
+    [result] = fallback.process([parse])
+    return result.get("intent")["name"]
+
+
+def test_a_top_label_the_nearest_examples_confirm_is_trusted_at_a_lower_confidence():
+    assert _fallback_result("other_it", 0.3) == "other_it"
+    assert _fallback_result("faq/pc_broken", 0.3) == "nlu_fallback"
+    assert _fallback_result("faq/pc_broken", 0.6) == "other_it"
+    assert _fallback_result("other_it", 0.1) == "nlu_fallback"
+
+
+def test_an_article_the_nearest_examples_contradict_needs_more_confidence():
+    t = THRESHOLDS
+    assert t.answer_confidence < t.answer_confidence_unconfirmed
+    between = (t.answer_confidence + t.answer_confidence_unconfirmed) / 2
+    parse = {
+        "intent": {"name": "faq", "confidence": between},
+        "intent_ranking": [{"name": "faq", "confidence": between}],
+        "response_selector": {
+            "faq": {"ranking": [{"intent_response_key": "faq/pc_broken", "confidence": between}]}
+        },
+        "nearest_examples": {"label": "faq/pc_broken", "similarity": 0.9},
+    }
+    assert decide(parse).article == "pc_broken"
+    parse["nearest_examples"] = {"label": "faq/pc_freeze_crash", "similarity": 0.9}
+    assert decide(parse).outcome == "clarify"
+    # A model without neighbours (trained before them) is never confirmed.
+    del parse["nearest_examples"]
+    assert decide(parse).outcome == "clarify"
 
 
 def test_an_untrained_classifier_classifies_nothing(featurizer, tmp_path):
@@ -146,12 +200,10 @@ def test_an_untrained_classifier_classifies_nothing(featurizer, tmp_path):
 def test_blank_text_falls_back_instead_of_breaking_the_pipeline(featurizer, trained, text):
     # Blank text gets no e5 feature; the FallbackClassifier after us needs an intent to
     # read (a KeyError there left the user without any reply).
-    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
-
     [featured] = featurizer.process([message(text)])
     [classified] = trained.process([featured])
-    fallback = FallbackClassifier.create(
-        {**FallbackClassifier.get_default_config(), "threshold": 0.4}, None, None, None
+    fallback = ConfirmedFallbackClassifier.create(
+        {**ConfirmedFallbackClassifier.get_default_config(), "threshold": 0.4}, None, None, None
     )
     [result] = fallback.process([classified])
     assert result.get("intent")["name"] == "nlu_fallback"
@@ -189,7 +241,7 @@ def test_fine_tuning_continues_from_the_live_classifier(featurizer, tmp_path):
     context = ExecutionContext(graph_schema=None, node_name="classifier")  # type: ignore[arg-type]
     config = {"retrieval_intent": "faq", "featurizer": "e5"}
     ReplyClassifier.create(config, storage, resource, context).train(training)
-    live_vectorizer, live = ReplyClassifier.load(config, storage, resource, context)._trained
+    live_vectorizer, live, _ = ReplyClassifier.load(config, storage, resource, context)._trained
     vocabulary = dict(live_vectorizer.vocabulary_)
 
     more = TrainingData(
@@ -200,7 +252,7 @@ def test_fine_tuning_continues_from_the_live_classifier(featurizer, tmp_path):
     tuning = ExecutionContext(graph_schema=None, node_name="classifier", is_finetuning=True)  # type: ignore[arg-type]
     tuned = ReplyClassifier.load(config, storage, resource, tuning)
     tuned.train(more)
-    vectorizer, classifier = tuned._trained
+    vectorizer, classifier, neighbours = tuned._trained
     assert vectorizer.vocabulary_ == vocabulary  # the live model's columns
     assert list(classifier.classes_) == list(live.classes_)
     assert classifier.warm_start  # continued from the live weights, not refitted
@@ -208,3 +260,5 @@ def test_fine_tuning_continues_from_the_live_classifier(featurizer, tmp_path):
         tuned.ranking(featurizer.process([message("kopimaskinen tar ikke imot jobber")])[0])[0][0]
         == "other_it"
     )
+    # The neighbours are rebuilt from every example, the new one included.
+    assert len(neighbours.vectors) == len(base) + 1

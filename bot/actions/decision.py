@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.content.faq_intent import FAQ, article_ranking
+from bot.content.faq_intent import FAQ, article_ranking, full_intent
+from bot.nlu.nearest import confirmed
 
 FALLBACK = "nlu_fallback"
 
@@ -30,8 +31,11 @@ FALLBACK = "nlu_fallback"
 @dataclass(frozen=True)
 class Thresholds:
     # Scores are the reply classifier's probabilities (bot/nlu/reply_classifier.py).
-    # Answer only when the best article has at least this probability ...
-    answer_confidence: float = 0.30
+    # Answer only when the best article has at least this probability, when the
+    # nearest training examples are of that article too (bot/nlu/nearest.py) ...
+    answer_confidence: float = 0.15
+    # ... or at least this much when they are of another label.
+    answer_confidence_unconfirmed: float = 0.40
     # ... and is at least this far ahead of the runner-up (the second article or the
     # best other kind of reply, whichever is more likely).
     answer_margin: float = 0.0
@@ -91,9 +95,14 @@ def decide(
         return Decision("unsure", ())
     best, best_conf = ranking[0]
     t = thresholds
+    needed = (
+        t.answer_confidence
+        if confirmed(message, full_intent(best))
+        else t.answer_confidence_unconfirmed
+    )
     if (
         may_answer
-        and best_conf >= t.answer_confidence
+        and best_conf >= needed
         and best_conf - runner_up(message, ranking) >= t.answer_margin
     ):
         return Decision("answer", (best,))

@@ -25,6 +25,7 @@ from typing import Any
 from bot.actions.decision import THRESHOLDS, Thresholds, decide
 from bot.content.faq_intent import FAQ
 from bot.evaluation.survey import EvalMessage, Expectation
+from bot.nlu.nearest import falls_back
 
 OUTCOMES = ("right", "clarified", "abstained", "wrong")
 
@@ -46,18 +47,21 @@ class Reply:
 
 
 def first_reply(
-    parse: dict[str, Any], thresholds: Thresholds = THRESHOLDS, fallback: float | None = None
+    parse: dict[str, Any],
+    thresholds: Thresholds = THRESHOLDS,
+    fallback: tuple[float, float] | None = None,
 ) -> Reply:
-    """`fallback`: the FallbackClassifier threshold to apply instead of the model's own
-    (for the threshold grid on dev; None keeps the trained model's decision)."""
+    """`fallback`: the fallback classifier's thresholds (confirmed, unconfirmed by the
+    nearest examples; bot/nlu/confirmed_fallback.py) to apply instead of the model's
+    own, for the threshold grid on dev; None keeps the trained model's decision."""
     intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
     if fallback is not None:
         best: dict[str, Any] = next(
             (e for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"),
             {},
         )
-        confident = float(best.get("confidence") or 0.0) >= fallback
-        intent = best.get("name", "nlu_fallback") if confident else "nlu_fallback"
+        unsure = falls_back({**parse, "intent": best}, *fallback)
+        intent = "nlu_fallback" if unsure else best.get("name", "nlu_fallback")
     if intent in (FAQ, "nlu_fallback"):
         decision = decide(parse, may_answer=intent == FAQ, thresholds=thresholds)
         return Reply(decision.outcome, decision.articles)
@@ -139,7 +143,7 @@ def evaluate(
     parse: Callable[[str], dict[str, Any]],
     split: str,
     thresholds: Thresholds = THRESHOLDS,
-    fallback: float | None = None,
+    fallback: tuple[float, float] | None = None,
 ) -> Report:
     report = Report(split)
     for message in messages:

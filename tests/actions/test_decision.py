@@ -7,14 +7,16 @@ import pytest
 from bot.actions.decision import THRESHOLDS, Decision, decide
 from tests.support.trackers import parse_data
 
-ANSWER_CONFIDENCE = THRESHOLDS.answer_confidence
 ANSWER_MARGIN = THRESHOLDS.answer_margin
 SUGGEST = THRESHOLDS.suggest_confidence
+# Above the suggestion threshold too, so that a second article below it is possible.
+ANSWER_CONFIDENCE = max(THRESHOLDS.answer_confidence, SUGGEST + 0.02)
 
 
-def faq(ranking, intent_confidence=0.95, intent="faq", others=()):
-    """A parse with an article ranking and, optionally, other intents' probabilities."""
-    parse = parse_data("spørsmål", intent, intent_confidence, ranking=ranking)
+def faq(ranking, intent_confidence=0.95, intent="faq", others=(), confirmed=True):
+    """A parse with an article ranking and, optionally, other intents' probabilities.
+    `confirmed`: the nearest training examples are of the top article."""
+    parse = parse_data("spørsmål", intent, intent_confidence, ranking=ranking, confirmed=confirmed)
     parse["intent_ranking"] += [{"name": name, "confidence": p} for name, p in others]
     return parse
 
@@ -25,19 +27,27 @@ def test_a_clear_winner_is_answered():
 
 
 @pytest.mark.parametrize(
-    ("ranking", "others"),
+    ("ranking", "others", "confirmed"),
     [
         # confident, but another kind of reply (other IT) is about as likely: a coin toss
         (
             [("teams_mobile", ANSWER_CONFIDENCE + 0.01), ("mfa_new_phone", SUGGEST + 0.01)],
             [("other_it", ANSWER_CONFIDENCE + 0.01 - ANSWER_MARGIN + 0.005)],
+            True,
         ),
-        # nothing confident enough on its own
-        ([("teams_mobile", ANSWER_CONFIDENCE - 0.001), ("pc_order", SUGGEST - 0.1)], []),
+        # fairly likely, but the nearest training examples are of another label
+        (
+            [
+                ("teams_mobile", THRESHOLDS.answer_confidence_unconfirmed - 0.001),
+                ("pc_order", SUGGEST - 0.1),
+            ],
+            [],
+            False,
+        ),
     ],
 )
-def test_close_replies_are_offered_as_did_you_mean(ranking, others):
-    decision = decide(faq(ranking, others=others))
+def test_close_replies_are_offered_as_did_you_mean(ranking, others, confirmed):
+    decision = decide(faq(ranking, others=others, confirmed=confirmed))
     assert decision.outcome == "clarify"
     assert decision.article is None
     assert decision.articles[0] == ranking[0][0]
@@ -57,9 +67,8 @@ def test_the_margin_to_the_runner_up_separates_an_answer_from_a_question():
 
 
 def test_nothing_close_is_unsure():
-    assert decide(faq([("teams_tips", SUGGEST - 0.01), ("pc_order", SUGGEST - 0.02)])).outcome == (
-        "unsure"
-    )
+    low = min(THRESHOLDS.answer_confidence, SUGGEST) - 0.01
+    assert decide(faq([("teams_tips", low), ("pc_order", low - 0.01)])).outcome == "unsure"
     assert decide(parse_data("hei", "faq", 0.9)).outcome == "unsure"
 
 

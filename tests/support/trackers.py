@@ -16,8 +16,10 @@ def parse_data(
     article: str | None = None,
     ranking: list[tuple[str, float]] | None = None,
     entities: list[dict] | None = None,
+    confirmed: bool = True,
 ) -> dict[str, Any]:
-    """An NLU result as Rasa puts it into `latest_message`."""
+    """An NLU result as Rasa puts it into `latest_message`. `confirmed`: the nearest
+    training examples carry the top label (bot/nlu/nearest.py), as for most messages."""
     message: dict[str, Any] = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
@@ -39,6 +41,10 @@ def parse_data(
                 ],
             },
         }
+    if confirmed:
+        # The classifier's top label; the FallbackClassifier's verdict does not change it.
+        top = f"faq/{ranking[0][0]}" if ranking and intent in ("faq", "nlu_fallback") else intent
+        message["nearest_examples"] = {"label": top, "similarity": 0.9}
     return message
 
 
