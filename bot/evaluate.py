@@ -197,16 +197,15 @@ def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
     cached = functools.lru_cache(maxsize=None)(parse)
     rows = []
     # The margin over the runner-up changed nothing on dev (docs/honest-answers.md): 0.
-    for answer, unconfirmed, suggest, floor, floor_unconfirmed in itertools.product(
+    for answer, suggest, floor, floor_unconfirmed in itertools.product(
         (0.1, 0.15, 0.2, 0.25, 0.3),
-        (0.3, 0.4, 0.5, 0.6),
         (0.1, 0.15, 0.2),
         (0.1, 0.15, 0.2, 0.3, 0.4),
         (0.4, 0.5, 0.6, 0.8),
     ):
         if floor_unconfirmed < floor:
             continue
-        thresholds = Thresholds(answer, unconfirmed, 0.0, suggest, 3)
+        thresholds = Thresholds(answer, 0.0, suggest, 3)
         fallbacks = (floor, floor_unconfirmed)
         rows.append((evaluate(dev, cached, "dev", thresholds, fallbacks), thresholds, fallbacks))
 
@@ -232,7 +231,7 @@ def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
     lines.append(f"threshold grid on dev: {len(rows)} settings, {within} within both limits")
     for report, t, fallback in fit[:top]:
         lines.append(
-            f"  answer>={t.answer_confidence} (unconfirmed {t.answer_confidence_unconfirmed}) "
+            f"  answer>={t.answer_confidence} "
             f"suggest>={t.suggest_confidence} fallback<{fallback[0]} "
             f"(unconfirmed {fallback[1]}): "
             f"right {report.overall.share('right'):.3f} wrong {report.overall.share('wrong'):.3f} "

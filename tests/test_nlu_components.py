@@ -137,7 +137,7 @@ def test_an_article_that_barely_beats_another_kind_of_reply_is_not_stated():
     assert decide(parse).outcome == "answer"
 
 
-def _fallback_result(nearest: str, confidence: float) -> str:
+def _fallback_result(nearest: str, confidence: float, top: str = "other_it") -> str:
     fallback = ConfirmedFallbackClassifier.create(
         {
             **ConfirmedFallbackClassifier.get_default_config(),
@@ -148,15 +148,17 @@ def _fallback_result(nearest: str, confidence: float) -> str:
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
     )
-    parse = Message(
-        data={
-            TEXT: "skrivaren min",
-            "intent": {"name": "other_it", "confidence": confidence},
-            "intent_ranking": [{"name": "other_it", "confidence": confidence}],
-            "nearest_examples": {"label": nearest, "similarity": 0.9},
-        }
-    )
-    [result] = fallback.process([parse])
+    intent, _, article = top.partition("/")
+    data = {
+        TEXT: "skrivaren min",
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "nearest_examples": {"label": nearest, "similarity": 0.9},
+    }
+    if article:
+        ranking = [{"intent_response_key": top, "confidence": confidence}]
+        data["response_selector"] = {"faq": {"response": ranking[0], "ranking": ranking}}
+    [result] = fallback.process([Message(data=data)])
     return result.get("intent")["name"]
 
 
@@ -165,26 +167,10 @@ def test_a_top_label_the_nearest_examples_confirm_is_trusted_at_a_lower_confiden
     assert _fallback_result("faq/pc_broken", 0.3) == "nlu_fallback"
     assert _fallback_result("faq/pc_broken", 0.6) == "other_it"
     assert _fallback_result("other_it", 0.1) == "nlu_fallback"
-
-
-def test_an_article_the_nearest_examples_contradict_needs_more_confidence():
-    t = THRESHOLDS
-    assert t.answer_confidence < t.answer_confidence_unconfirmed
-    between = (t.answer_confidence + t.answer_confidence_unconfirmed) / 2
-    parse = {
-        "intent": {"name": "faq", "confidence": between},
-        "intent_ranking": [{"name": "faq", "confidence": between}],
-        "response_selector": {
-            "faq": {"ranking": [{"intent_response_key": "faq/pc_broken", "confidence": between}]}
-        },
-        "nearest_examples": {"label": "faq/pc_broken", "similarity": 0.9},
-    }
-    assert decide(parse).article == "pc_broken"
-    parse["nearest_examples"] = {"label": "faq/pc_freeze_crash", "similarity": 0.9}
-    assert decide(parse).outcome == "clarify"
-    # A model without neighbours (trained before them) is never confirmed.
-    del parse["nearest_examples"]
-    assert decide(parse).outcome == "clarify"
+    # An article is confirmed by examples of that article, not of another one.
+    assert _fallback_result("faq/pc_broken", 0.3, top="faq/pc_broken") == "faq"
+    assert _fallback_result("faq/pc_freeze_crash", 0.3, top="faq/pc_broken") == "nlu_fallback"
+    assert _fallback_result("faq/pc_freeze_crash", 0.6, top="faq/pc_broken") == "faq"
 
 
 def test_an_untrained_classifier_classifies_nothing(featurizer, tmp_path):

@@ -22,8 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.content.faq_intent import FAQ, article_ranking, full_intent
-from bot.nlu.nearest import confirmed
+from bot.content.faq_intent import FAQ, article_ranking
 
 FALLBACK = "nlu_fallback"
 
@@ -31,11 +30,10 @@ FALLBACK = "nlu_fallback"
 @dataclass(frozen=True)
 class Thresholds:
     # Scores are the reply classifier's probabilities (bot/nlu/reply_classifier.py).
-    # Answer only when the best article has at least this probability, when the
-    # nearest training examples are of that article too (bot/nlu/nearest.py) ...
+    # Answer only when the best article has at least this probability ... (A best
+    # article the nearest training examples do not confirm needs more, and the
+    # fallback classifier asks for it before the decision is reached: config.yml.)
     answer_confidence: float = 0.15
-    # ... or at least this much when they are of another label.
-    answer_confidence_unconfirmed: float = 0.40
     # ... and is at least this far ahead of the runner-up (the second article or the
     # best other kind of reply, whichever is more likely).
     answer_margin: float = 0.0
@@ -95,14 +93,9 @@ def decide(
         return Decision("unsure", ())
     best, best_conf = ranking[0]
     t = thresholds
-    needed = (
-        t.answer_confidence
-        if confirmed(message, full_intent(best))
-        else t.answer_confidence_unconfirmed
-    )
     if (
         may_answer
-        and best_conf >= needed
+        and best_conf >= t.answer_confidence
         and best_conf - runner_up(message, ranking) >= t.answer_margin
     ):
         return Decision("answer", (best,))

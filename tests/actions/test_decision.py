@@ -13,10 +13,9 @@ SUGGEST = THRESHOLDS.suggest_confidence
 ANSWER_CONFIDENCE = max(THRESHOLDS.answer_confidence, SUGGEST + 0.02)
 
 
-def faq(ranking, intent_confidence=0.95, intent="faq", others=(), confirmed=True):
-    """A parse with an article ranking and, optionally, other intents' probabilities.
-    `confirmed`: the nearest training examples are of the top article."""
-    parse = parse_data("spørsmål", intent, intent_confidence, ranking=ranking, confirmed=confirmed)
+def faq(ranking, intent_confidence=0.95, intent="faq", others=()):
+    """A parse with an article ranking and, optionally, other intents' probabilities."""
+    parse = parse_data("spørsmål", intent, intent_confidence, ranking=ranking)
     parse["intent_ranking"] += [{"name": name, "confidence": p} for name, p in others]
     return parse
 
@@ -27,27 +26,22 @@ def test_a_clear_winner_is_answered():
 
 
 @pytest.mark.parametrize(
-    ("ranking", "others", "confirmed"),
+    ("ranking", "others"),
     [
         # confident, but another kind of reply (other IT) is about as likely: a coin toss
         (
             [("teams_mobile", ANSWER_CONFIDENCE + 0.01), ("mfa_new_phone", SUGGEST + 0.01)],
             [("other_it", ANSWER_CONFIDENCE + 0.01 - ANSWER_MARGIN + 0.005)],
-            True,
         ),
-        # fairly likely, but the nearest training examples are of another label
+        # two articles, and HR a hair more likely than either
         (
-            [
-                ("teams_mobile", THRESHOLDS.answer_confidence_unconfirmed - 0.001),
-                ("pc_order", SUGGEST - 0.1),
-            ],
-            [],
-            False,
+            [("home_equipment", ANSWER_CONFIDENCE), ("pc_order", ANSWER_CONFIDENCE - 0.01)],
+            [("out_of_scope_hr", ANSWER_CONFIDENCE + 0.001)],
         ),
     ],
 )
-def test_close_replies_are_offered_as_did_you_mean(ranking, others, confirmed):
-    decision = decide(faq(ranking, others=others, confirmed=confirmed))
+def test_close_replies_are_offered_as_did_you_mean(ranking, others):
+    decision = decide(faq(ranking, others=others))
     assert decision.outcome == "clarify"
     assert decision.article is None
     assert decision.articles[0] == ranking[0][0]
