@@ -43,6 +43,12 @@ FALLBACK = "nlu_fallback"
 # Issue 3 set 0.93; issue 13 asks 0.95, not reached yet (0.945, docs/honest-answers.md).
 TOPIC_TARGET = 0.93
 OOS_RECALL_TARGET = 0.85
+# Held-out messages answered (not a fallback) with a reply of another topic.
+HELDOUT_WRONG_LIMIT = 0.05
+# What one confidently wrong answer costs in the threshold grid, in right answers. It
+# was 3; thresholds optimal for it on dev gave twice dev's wrong answers on the test
+# split (docs/honest-answers.md), so a wrong answer now costs 5.
+WRONG_COST = 5
 
 
 def full_intent(parse: dict[str, Any]) -> str:
@@ -51,10 +57,26 @@ def full_intent(parse: dict[str, Any]) -> str:
     return intent_with_article(name, parse) or name
 
 
+def classified_intent(parse: dict[str, Any]) -> str:
+    """The classifier's own top label, whatever the fallback classifier made of it."""
+    for entry in parse.get("intent_ranking") or []:
+        if (name := entry.get("name")) and name != FALLBACK:
+            return intent_with_article(name, parse) or name
+    return FALLBACK
+
+
 @dataclass
 class HeldoutReport:
+    """Two questions about messages in our own style: does the classifier recognise the
+    topic (its top label), and what share gets a reply of the wrong topic stated as
+    fact? A fallback (the fallback classifier found the message unsure: "Mente du …?"
+    or an honest "not sure") is neither; it is counted apart. Until issue 13's round
+    of nearest-example confirmation the first number counted fallbacks as wrong; the
+    confirmation makes the fallback stricter on purpose, so the two are told apart."""
+
     total: int = 0
-    correct_topic: int = 0
+    correct_topic: int = 0  # the classifier's top label is of the expected topic
+    wrong_answered: int = 0  # not a fallback, and of another topic
     per_topic: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     intent_checked: int = 0
     intent_correct: int = 0
@@ -65,7 +87,13 @@ class HeldoutReport:
     def topic_accuracy(self) -> float:
         return self.correct_topic / self.total if self.total else 0.0
 
+    @property
+    def wrong_share(self) -> float:
+        return self.wrong_answered / self.total if self.total else 0.0
+
     def recall(self, topic: str) -> float:
+        """The share of `topic`'s messages whose first reply is of that topic (a
+        fallback counts against it)."""
         counts = self.per_topic.get(topic) or Counter()
         return counts["correct"] / counts["total"] if counts["total"] else 0.0
 
@@ -76,10 +104,13 @@ class HeldoutReport:
     def lines(self) -> list[str]:
         out = [
             f"held-out messages: {self.total}",
-            f"topic accuracy: {self.topic_accuracy:.3f} (target >= {TOPIC_TARGET})",
-            f"intent accuracy (where labelled): {self.intent_accuracy:.3f} "
+            f"topic accuracy of the classifier: {self.topic_accuracy:.3f} "
+            f"(target >= {TOPIC_TARGET})",
+            f"answered with another topic: {self.wrong_share:.3f} (limit <= {HELDOUT_WRONG_LIMIT})",
+            f"fallback (Mente du / not sure): {self.fallbacks}",
+            f"intent accuracy of the classifier (where labelled): {self.intent_accuracy:.3f} "
             f"on {self.intent_checked}",
-            f"not understood (nlu_fallback, counted wrong): {self.fallbacks}",
+            "first reply of the expected topic, per topic:",
         ]
         for topic in sorted(self.per_topic):
             counts = self.per_topic[topic]
@@ -92,7 +123,7 @@ class HeldoutReport:
             f"(target >= {OOS_RECALL_TARGET})"
         )
         if self.misses:
-            out.append("misclassified (expected topic / predicted intent / text):")
+            out.append("first reply not of the topic (expected topic / reply intent / text):")
             out += [
                 f"  {topic:15s} {predicted:35s} {text}" for topic, predicted, text in self.misses
             ]
@@ -108,20 +139,24 @@ def evaluate_heldout(
 ) -> HeldoutReport:
     report = HeldoutReport()
     for message in messages:
-        predicted = full_intent(parse(message["text"]))
+        parsed = parse(message["text"])
+        replied = full_intent(parsed)
+        classified = classified_intent(parsed)
         expected_topic = message["topic"]
-        predicted_topic = topics.topic_of(predicted) if predicted != FALLBACK else FALLBACK
-        ok = predicted_topic == expected_topic
+        replied_topic = topics.topic_of(replied) if replied != FALLBACK else FALLBACK
+        ok = replied_topic == expected_topic
         report.total += 1
-        report.correct_topic += ok
+        recognised = classified != FALLBACK and topics.topic_of(classified) == expected_topic
+        report.correct_topic += recognised
+        report.wrong_answered += replied != FALLBACK and not ok
         report.per_topic[expected_topic]["total"] += 1
         report.per_topic[expected_topic]["correct"] += ok
-        report.fallbacks += predicted == FALLBACK
+        report.fallbacks += replied == FALLBACK
         if message.get("intent"):
             report.intent_checked += 1
-            report.intent_correct += predicted == message["intent"]
+            report.intent_correct += classified == message["intent"]
         if not ok:
-            report.misses.append((expected_topic, predicted, message["text"]))
+            report.misses.append((expected_topic, replied, message["text"]))
     return report
 
 
@@ -200,8 +235,8 @@ def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
     for answer, suggest, floor, floor_unconfirmed in itertools.product(
         (0.1, 0.15, 0.2, 0.25, 0.3),
         (0.1, 0.15, 0.2),
-        (0.1, 0.15, 0.2, 0.3, 0.4),
-        (0.4, 0.5, 0.6, 0.8),
+        (0.05, 0.1, 0.15, 0.2, 0.3),
+        (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
     ):
         if floor_unconfirmed < floor:
             continue
@@ -210,14 +245,14 @@ def tune(parse: Callable[[str], dict[str, Any]], top: int = 15) -> list[str]:
         rows.append((evaluate(dev, cached, "dev", thresholds, fallbacks), thresholds, fallbacks))
 
     # Honesty first: a confidently wrong answer costs more than a question back, so the
-    # setting with the most right answers less three times the wrong ones wins; the
+    # setting with the most right answers less WRONG_COST times the wrong ones wins; the
     # issue's limits (wrong <= 0.05, in-scope clarified <= 0.15) are shown beside it.
     def objective(row: tuple[Report, Thresholds, tuple[float, float]]) -> tuple[float, bool, float]:
         report = row[0]
         # Among settings as good by that measure: within the issue's limit of clarifying
         # questions first, then the fewest confidently wrong answers.
         return (
-            round(report.overall.share("right") - 3 * report.overall.share("wrong"), 3),
+            round(report.overall.share("right") - WRONG_COST * report.overall.share("wrong"), 3),
             report.in_scope.share("clarified") <= 0.15,
             -report.overall.share("wrong"),
         )

@@ -165,12 +165,14 @@ def _fallback_result(nearest: str, confidence: float, top: str = "other_it") -> 
 def test_a_top_label_the_nearest_examples_confirm_is_trusted_at_a_lower_confidence():
     assert _fallback_result("other_it", 0.3) == "other_it"
     assert _fallback_result("faq/pc_broken", 0.3) == "nlu_fallback"
+    assert _fallback_result("out_of_scope_hr", 0.3) == "nlu_fallback"
     assert _fallback_result("faq/pc_broken", 0.6) == "other_it"
     assert _fallback_result("other_it", 0.1) == "nlu_fallback"
-    # An article is confirmed by examples of that article, not of another one.
-    assert _fallback_result("faq/pc_broken", 0.3, top="faq/pc_broken") == "faq"
-    assert _fallback_result("faq/pc_freeze_crash", 0.3, top="faq/pc_broken") == "nlu_fallback"
-    assert _fallback_result("faq/pc_freeze_crash", 0.6, top="faq/pc_broken") == "faq"
+    # A knowledge question is confirmed by examples of any article (which one is the
+    # probability's to say), not by examples of other IT.
+    assert _fallback_result("faq/pc_freeze_crash", 0.3, top="faq/pc_broken") == "faq"
+    assert _fallback_result("other_it", 0.3, top="faq/pc_broken") == "nlu_fallback"
+    assert _fallback_result("other_it", 0.6, top="faq/pc_broken") == "faq"
 
 
 def test_an_untrained_classifier_classifies_nothing(featurizer, tmp_path):

@@ -31,9 +31,9 @@ FALLBACK = "nlu_fallback"
 class Thresholds:
     # Scores are the reply classifier's probabilities (bot/nlu/reply_classifier.py).
     # Answer only when the best article has at least this probability ... (A best
-    # article the nearest training examples do not confirm needs more, and the
-    # fallback classifier asks for it before the decision is reached: config.yml.)
-    answer_confidence: float = 0.15
+    # article whose nearest training examples are not knowledge questions needs more,
+    # and the fallback classifier asks for it before the decision is reached.)
+    answer_confidence: float = 0.30
     # ... and is at least this far ahead of the runner-up (the second article or the
     # best other kind of reply, whichever is more likely).
     answer_margin: float = 0.0

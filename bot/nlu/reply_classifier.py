@@ -25,14 +25,12 @@ same training data. `C`, `char_weight` and the n-gram range were chosen on dev o
 
 Why the nearest training examples beside the probabilities: on questions from
 organisations the training side never saw, the regression's probability is low for
-right and wrong answers alike (the probability of ~115 labels is spread thin). Whether
-the training examples nearest in e5 space carry the same label is a second, independent
-opinion: on the fresh dev split, the right top label was confirmed so much more often
-than a wrong one that the two together separate them far better than the probability
-alone (AUC 0.87 against 0.78, docs/honest-answers.md). The label of the nearest examples
+right and wrong replies alike (the probability of ~115 labels is spread thin). Whether
+the training examples nearest in e5 space are of the same intent as the top label is
+a second, independent opinion (bot/nlu/nearest.py). The label of the nearest examples
 (the best mean similarity of a label's `neighbours` closest examples) is written as
-`nearest_examples`; the fallback (bot/nlu/confirmed_fallback.py) and the decision
-(bot/actions/decision.py) ask for more confidence when it disagrees.
+`nearest_examples`; the fallback (bot/nlu/confirmed_fallback.py) asks for more
+confidence when it disagrees.
 """
 
 from __future__ import annotations
