@@ -2,7 +2,7 @@
 examples do not confirm the top label (bot/nlu/nearest.py says why).
 
 Below `threshold` every message falls back, as with Rasa's own classifier; between it
-and `unconfirmed_threshold` only a message whose nearest examples carry another label.
+and `unconfirmed_threshold` only a message whose nearest examples are of another intent.
 Both were chosen on the dev split (docs/honest-answers.md).
 """
 
@@ -27,7 +27,7 @@ class ConfirmedFallbackClassifier(FallbackClassifier):
         return {**defaults, UNCONFIRMED_THRESHOLD_KEY: defaults[THRESHOLD_KEY]}
 
     def _nlu_confidence_below_threshold(self, message: Message) -> tuple[bool, float]:
-        config = {**self.get_default_config(), **self.component_config}
+        threshold = self.component_config[THRESHOLD_KEY]
+        unconfirmed = self.component_config.get(UNCONFIRMED_THRESHOLD_KEY, threshold)
         confidence = float(message.data["intent"].get("confidence") or 0.0)
-        below = falls_back(message.data, config[THRESHOLD_KEY], config[UNCONFIRMED_THRESHOLD_KEY])
-        return below, confidence
+        return falls_back(message.data, threshold, unconfirmed), confidence

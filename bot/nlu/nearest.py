@@ -21,7 +21,6 @@ from typing import Any
 from bot.content.faq_intent import intent_with_article
 
 NEAREST = "nearest_examples"
-FALLBACK_INTENT = "nlu_fallback"
 
 
 def top_label(parse: Mapping[str, Any]) -> str | None:

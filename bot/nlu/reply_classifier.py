@@ -37,8 +37,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
@@ -67,31 +66,33 @@ logger = logging.getLogger(__name__)
 FILE = "reply_classifier.pkl"
 
 
-@dataclass
 class Neighbours:
-    """Every training example's unit e5 vector, grouped by label (half precision: the
-    similarity needs no more, and the model file stays small)."""
+    """Every training example's unit e5 vector, grouped by label. The model file keeps
+    them in half precision (the similarity needs no more, and the file stays small);
+    in memory they are single precision once, not converted per message."""
 
-    vectors: NDArray[np.float16]
-    labels: list[str]
-    starts: NDArray[np.int64]  # label i's examples are vectors[starts[i]:starts[i + 1]]
-
-    @classmethod
-    def build(cls, vectors: NDArray[np.float32], labels: list[str]) -> Neighbours:
+    def __init__(self, vectors: NDArray[np.float32], labels: list[str]) -> None:
         order = sorted(range(len(labels)), key=lambda i: labels[i])
-        names = sorted(set(labels))
-        counts = [labels.count(name) for name in names]
-        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return cls(vectors[order].astype(np.float16), names, starts)
+        counts = Counter(labels)
+        self.labels = sorted(counts)
+        # label i's examples are vectors[starts[i]:starts[i + 1]]
+        self.starts = np.cumsum([0, *(counts[label] for label in self.labels)])
+        self.vectors = np.asarray(vectors, dtype=np.float32)[order]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "vectors": self.vectors.astype(np.float16)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, vectors=state["vectors"].astype(np.float32))
 
     def nearest(self, vector: NDArray[np.float32], k: int) -> tuple[str, float]:
         """The label whose `k` closest examples are, on average, the most similar."""
-        similarity = self.vectors.astype(np.float32) @ vector
+        similarity = self.vectors @ vector
         best, best_score = "", -2.0
         for index, label in enumerate(self.labels):
             group = similarity[self.starts[index] : self.starts[index + 1]]
-            top = np.partition(group, -min(k, len(group)))[-min(k, len(group)) :]
-            score = float(top.mean())
+            closest = min(k, len(group))
+            score = float(np.partition(group, -closest)[-closest:].mean())
             if score > best_score:
                 best, best_score = label, score
         return best, best_score
@@ -199,7 +200,7 @@ class ReplyClassifier(GraphComponent, IntentClassifier):
         labels = [str(self._label(e)) for e in examples]
         classifier.fit(self._features(vectorizer, examples), labels)
         # Always from every example: cheap, and a fine-tuned model's new examples count.
-        neighbours = Neighbours.build(self._e5(examples), labels)  # type: ignore[arg-type]
+        neighbours = Neighbours(self._e5(examples), labels)  # type: ignore[arg-type]
         self._trained = (vectorizer, classifier, neighbours)
         with self._model_storage.write_to(self._resource) as directory:
             (directory / FILE).write_bytes(pickle.dumps(self._trained))
